@@ -1,0 +1,1 @@
+"""Ingestion: reading drops in every supported format and loading them exactly once (SPEC §2-3)."""

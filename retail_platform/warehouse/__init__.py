@@ -1,0 +1,1 @@
+"""The PostgreSQL warehouse: connection, embedded server, migrations and SQL files."""

@@ -1,0 +1,51 @@
+"""Turning configuration into a SQLAlchemy engine on psycopg 3."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+
+from sqlalchemy import Engine, create_engine
+from sqlalchemy.engine import make_url
+
+from retail_platform.settings import RetailPaths, retail_paths
+from retail_platform.warehouse.embedded import start_embedded
+
+
+def sqlalchemy_url(url: str) -> str:
+    """Accept any PostgreSQL URL spelling and pin the psycopg 3 driver."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() not in ("postgresql", "postgres"):
+        raise ValueError(f"RETAIL_WAREHOUSE_URL must be a PostgreSQL URL, got backend {parsed.drivername!r}")
+    return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+
+
+def libpq_url(url: str) -> str:
+    """The same URL without a SQLAlchemy driver suffix, for psycopg and libpq tools."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def resolve_warehouse_url(url: str | None = None, paths: RetailPaths | None = None) -> str:
+    """The warehouse URL: the one given, else ``RETAIL_WAREHOUSE_URL``, else the embedded server's."""
+    url = url or os.environ.get("RETAIL_WAREHOUSE_URL")
+    if url:
+        return libpq_url(url)
+    paths = paths or retail_paths()
+    return start_embedded(paths.pgdata)
+
+
+@lru_cache(maxsize=8)
+def engine_for(url: str) -> Engine:
+    """One pooled engine per URL and process; connections are cheap to reuse across assets."""
+    return create_engine(
+        sqlalchemy_url(url),
+        pool_pre_ping=True,
+        pool_size=2,
+        max_overflow=4,
+        connect_args={"application_name": "retail_platform"},
+    )
+
+
+def redact(url: str) -> str:
+    """A URL safe to print or log: the password is masked."""
+    return make_url(url).render_as_string(hide_password=True)

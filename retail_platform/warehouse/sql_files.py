@@ -1,0 +1,39 @@
+"""Locating and reading the SQL files in ``sql/`` (migrations and one transform per table)."""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from pathlib import Path
+
+
+def sql_dir() -> Path:
+    """``sql/`` beside the package (editable installs, the Docker image) or ``RETAIL_SQL_DIR``."""
+    override = os.environ.get("RETAIL_SQL_DIR")
+    folder = Path(override) if override else Path(__file__).resolve().parents[2] / "sql"
+    if not folder.is_dir():
+        raise FileNotFoundError(
+            f"SQL folder not found at {folder}: install the project from its checkout (pip install -e .) "
+            "or set RETAIL_SQL_DIR"
+        )
+    return folder
+
+
+@cache
+def read_sql(relative_path: str) -> str:
+    """The text of ``sql/<relative_path>``, cached for the life of the process."""
+    return (sql_dir() / relative_path).read_text(encoding="utf-8")
+
+
+def transform_sql(table: str) -> str:
+    """The transform that builds ``schema.table``: ``sql/transforms/<schema>/<table>.sql``."""
+    schema, name = table.split(".")
+    return read_sql(f"transforms/{schema}/{name}.sql")
+
+
+def run_script(conn, sql: str) -> None:
+    """Run parameterless SQL (possibly several statements) on a SQLAlchemy connection, in its transaction.
+
+    Goes straight to psycopg so that ``%`` in the SQL (the modulo operator) is not read as a placeholder.
+    """
+    conn.connection.driver_connection.execute(sql)
