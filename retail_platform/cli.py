@@ -102,7 +102,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     if not ready_files(paths.landing) and _never_loaded(engine):
         sample = paths.landing / "sample_online_retail.csv"
-        lines = write_sample(sample, SAMPLE_ROWS, SAMPLE_SEED)
+        lines = write_sample(sample, args.sample_rows, SAMPLE_SEED)
         print(f"Landing folder was empty: wrote a sample drop of {lines:,} lines to {sample}")
     print(f"Loading {len(ready_files(paths.landing))} file(s) from {paths.landing} and building every asset...")
     try:
@@ -151,6 +151,8 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="load the landing folder and build every table and chart")
     run.add_argument("--home", help="RETAIL_HOME (default: $RETAIL_HOME or ./.retail_platform)")
     run.add_argument("--keep-server", action="store_true", help="leave the embedded PostgreSQL running")
+    run.add_argument("--sample-rows", type=int, default=SAMPLE_ROWS,
+                     help="size of the sample drop written when nothing was ever loaded (default %(default)s)")
     run.set_defaults(func=cmd_run)
 
     ui = commands.add_parser("ui", help="start the Dagster UI and daemon on the same warehouse")
