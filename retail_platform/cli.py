@@ -1,10 +1,10 @@
 """``retail-platform``: the product's command line.
 
-    retail-platform run        prepare the warehouse, load the landing folder, build everything, summarize
-    retail-platform ui         the Dagster UI (webserver and daemon) on the same warehouse and instance
-    retail-platform generate   write a sample drop in the real data's shape
-    retail-platform migrate    apply pending warehouse migrations
-    retail-platform stop       stop the embedded PostgreSQL server
+retail-platform run        prepare the warehouse, load the landing folder, build everything, summarize
+retail-platform ui         the Dagster UI (webserver and daemon) on the same warehouse and instance
+retail-platform generate   write a sample drop in the real data's shape
+retail-platform migrate    apply pending warehouse migrations
+retail-platform stop       stop the embedded PostgreSQL server
 """
 
 from __future__ import annotations
@@ -38,7 +38,11 @@ def _prepare_environment(args: argparse.Namespace) -> tuple[str, bool]:
     _write_local_instance_config(Path(os.environ["DAGSTER_HOME"]))
     started_here = False
     if not os.environ.get("RETAIL_WAREHOUSE_URL"):
-        info = PostmasterInfo.read_from_pgdata(paths.pgdata) if (paths.pgdata / "postmaster.pid").exists() else None
+        info = (
+            PostmasterInfo.read_from_pgdata(paths.pgdata)
+            if (paths.pgdata / "postmaster.pid").exists()
+            else None
+        )
         started_here = info is None or not info.is_running()
     url = resolve_warehouse_url(paths=paths)
     os.environ["RETAIL_WAREHOUSE_URL"] = url
@@ -68,7 +72,9 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
     url, _ = _prepare_environment(args)
     applied = migrate(engine_for(url))
-    print(f"{redact(url)}: applied {len(applied)} migration(s): {', '.join(m.path.name for m in applied) or '-'}")
+    print(
+        f"{redact(url)}: applied {len(applied)} migration(s): {', '.join(m.path.name for m in applied) or '-'}"
+    )
     return 0
 
 
@@ -77,7 +83,11 @@ def cmd_stop(args: argparse.Namespace) -> int:
     from retail_platform.warehouse.embedded import stop_embedded
 
     paths = retail_paths(args.home)
-    print("Embedded PostgreSQL stopped." if stop_embedded(paths.pgdata) else "Embedded PostgreSQL was not running.")
+    print(
+        "Embedded PostgreSQL stopped."
+        if stop_embedded(paths.pgdata)
+        else "Embedded PostgreSQL was not running."
+    )
     return 0
 
 
@@ -104,7 +114,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         sample = paths.landing / "sample_online_retail.csv"
         lines = write_sample(sample, args.sample_rows, SAMPLE_SEED)
         print(f"Landing folder was empty: wrote a sample drop of {lines:,} lines to {sample}")
-    print(f"Loading {len(ready_files(paths.landing))} file(s) from {paths.landing} and building every asset...")
+    print(
+        f"Loading {len(ready_files(paths.landing))} file(s) from {paths.landing} and building every asset..."
+    )
     try:
         with dg.DagsterInstance.get() as instance:
             result = defs.resolve_job_def("full_refresh_job").execute_in_process(
@@ -134,8 +146,16 @@ def cmd_ui(args: argparse.Namespace) -> int:
     print(f"Warehouse: {redact(url)}; Dagster home: {os.environ['DAGSTER_HOME']}")
     print(f"Open http://{args.host}:{args.port} (Ctrl-C stops the UI; 'retail-platform stop' the database)")
     command = [
-        sys.executable, "-m", "dagster", "dev", "-m", "retail_platform.definitions",
-        "-h", args.host, "-p", str(args.port),
+        sys.executable,
+        "-m",
+        "dagster",
+        "dev",
+        "-m",
+        "retail_platform.definitions",
+        "-h",
+        args.host,
+        "-p",
+        str(args.port),
     ]
     try:
         return subprocess.call(command)
@@ -144,15 +164,20 @@ def cmd_ui(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="retail-platform", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="retail-platform", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     run = commands.add_parser("run", help="load the landing folder and build every table and chart")
     run.add_argument("--home", help="RETAIL_HOME (default: $RETAIL_HOME or ./.retail_platform)")
     run.add_argument("--keep-server", action="store_true", help="leave the embedded PostgreSQL running")
-    run.add_argument("--sample-rows", type=int, default=SAMPLE_ROWS,
-                     help="size of the sample drop written when nothing was ever loaded (default %(default)s)")
+    run.add_argument(
+        "--sample-rows",
+        type=int,
+        default=SAMPLE_ROWS,
+        help="size of the sample drop written when nothing was ever loaded (default %(default)s)",
+    )
     run.set_defaults(func=cmd_run)
 
     ui = commands.add_parser("ui", help="start the Dagster UI and daemon on the same warehouse")
@@ -165,8 +190,12 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--rows", type=int, default=SAMPLE_ROWS)
     generate.add_argument("--seed", type=int, default=SAMPLE_SEED)
     generate.add_argument("--out", required=True, help="file to write: .csv, .csv.gz, .parquet or .xlsx")
-    generate.add_argument("--spelling", default="uci2", choices=["uci2", "uci1", "snake"],
-                          help="header spelling: Online Retail II, Online Retail I, or canonical names")
+    generate.add_argument(
+        "--spelling",
+        default="uci2",
+        choices=["uci2", "uci1", "snake"],
+        help="header spelling: Online Retail II, Online Retail I, or canonical names",
+    )
     generate.set_defaults(func=cmd_generate)
 
     migrate = commands.add_parser("migrate", help="apply pending warehouse migrations")

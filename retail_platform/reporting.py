@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from sqlalchemy import Engine, text
 
 from retail_platform.settings import RetailPaths
@@ -29,7 +27,9 @@ def print_run_summary(engine: Engine, result, paths: RetailPaths, seconds: float
         ).one()
         lines_total = conn.execute(text("SELECT count(*) FROM raw.transactions")).scalar_one()
         segments = conn.execute(
-            text("SELECT segment, customers, share_of_customers FROM marts.rfm_segments ORDER BY customers DESC")
+            text(
+                "SELECT segment, customers, share_of_customers FROM marts.rfm_segments ORDER BY customers DESC"
+            )
         ).all()
 
     print()
@@ -53,7 +53,9 @@ def print_run_summary(engine: Engine, result, paths: RetailPaths, seconds: float
         )
     print(f"Warehouse: {lines_total:,} lines in raw.transactions")
     if totals[0]:
-        print(f"Months covered: {totals[0]} ({totals[1]:%b %Y} to {totals[2]:%b %Y}); net sales {_money(totals[3])}")
+        print(
+            f"Months covered: {totals[0]} ({totals[1]:%b %Y} to {totals[2]:%b %Y}); net sales {_money(totals[3])}"
+        )
     if segments:
         print("RFM segments: " + ", ".join(f"{s.segment} {s.customers:,}" for s in segments if s.customers))
     charts = sorted(paths.charts.glob("*.png"))

@@ -22,7 +22,9 @@ from retail_platform.warehouse.connection import engine_for, libpq_url
 from retail_platform.warehouse.embedded import start_embedded
 from retail_platform.warehouse.migrations import migrate
 
-REAL_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "online_retail_II_2009-2010.csv.gz"
+REAL_DATA = (
+    Path(__file__).resolve().parents[1].parent / "shared" / "data" / "online_retail_II_2009-2010.csv.gz"
+)
 
 
 def _server_params() -> list:

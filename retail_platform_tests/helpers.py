@@ -6,7 +6,16 @@ import csv
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-UCI2_HEADER = ["Invoice", "StockCode", "Description", "Quantity", "InvoiceDate", "Price", "Customer ID", "Country"]
+UCI2_HEADER = [
+    "Invoice",
+    "StockCode",
+    "Description",
+    "Quantity",
+    "InvoiceDate",
+    "Price",
+    "Customer ID",
+    "Country",
+]
 
 
 def line(
@@ -20,12 +29,21 @@ def line(
     country: str = "United Kingdom",
 ) -> list[str]:
     """One CSV line in the real file's style; every field overridable (as text for malformed values)."""
-    return [invoice, stock, description or "", str(quantity), date, str(price),
-            "" if customer is None else str(customer), country]
+    return [
+        invoice,
+        stock,
+        description or "",
+        str(quantity),
+        date,
+        str(price),
+        "" if customer is None else str(customer),
+        country,
+    ]
 
 
-def write_csv(path: Path, rows: Iterable[Sequence[str]], header: Sequence[str] = UCI2_HEADER,
-              encoding: str = "utf-8") -> Path:
+def write_csv(
+    path: Path, rows: Iterable[Sequence[str]], header: Sequence[str] = UCI2_HEADER, encoding: str = "utf-8"
+) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", newline="", encoding=encoding) as stream:
         writer = csv.writer(stream)

@@ -66,7 +66,9 @@ def test_run_exits_non_zero_and_reports_a_rejected_file(home: Path):
 
 
 def test_run_on_an_external_server_by_url(home: Path, database_url: str):
-    completed = _cli("run", "--sample-rows", "2000", home=home, extra_env={"RETAIL_WAREHOUSE_URL": database_url})
+    completed = _cli(
+        "run", "--sample-rows", "2000", home=home, extra_env={"RETAIL_WAREHOUSE_URL": database_url}
+    )
     assert completed.returncode == 0, completed.stdout + completed.stderr
     assert not (home / "pgdata" / "PG_VERSION").exists()
     with psycopg.connect(database_url) as conn:
@@ -76,7 +78,18 @@ def test_run_on_an_external_server_by_url(home: Path, database_url: str):
 def test_generate_writes_the_requested_lines(tmp_path: Path):
     out = tmp_path / "drop.csv.gz"
     completed = subprocess.run(
-        [sys.executable, "-m", "retail_platform.cli", "generate", "--rows", "1500", "--seed", "3", "--out", str(out)],
+        [
+            sys.executable,
+            "-m",
+            "retail_platform.cli",
+            "generate",
+            "--rows",
+            "1500",
+            "--seed",
+            "3",
+            "--out",
+            str(out),
+        ],
         capture_output=True,
         text=True,
         timeout=120,

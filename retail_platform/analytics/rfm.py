@@ -30,8 +30,17 @@ _COMPILED = tuple((re.compile(pattern), segment) for pattern, segment in SEGMENT
 
 FACT_COLUMNS = ("customer_id", "last_purchase", "frequency", "monetary")
 SCORE_COLUMNS = (
-    "customer_id", "recency_days", "frequency", "monetary", "r_score", "f_score", "m_score", "rfm_score",
-    "segment", "last_purchase", "snapshot_date",
+    "customer_id",
+    "recency_days",
+    "frequency",
+    "monetary",
+    "r_score",
+    "f_score",
+    "m_score",
+    "rfm_score",
+    "segment",
+    "last_purchase",
+    "snapshot_date",
 )
 
 

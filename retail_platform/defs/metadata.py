@@ -1,6 +1,5 @@
 """Metadata every table asset reports in the UI: row count, column schema, a preview, the table name."""
 
-
 from decimal import Decimal
 
 import dagster as dg

@@ -1,6 +1,5 @@
 """Resources: the warehouse connection and the local folders, configured from the environment (SPEC §6)."""
 
-
 import os
 from functools import cache
 
@@ -61,7 +60,9 @@ def env_or_none(name: str) -> dg.EnvVar | None:
 
 def default_resources() -> dict[str, dg.ConfigurableResource]:
     return {
-        "warehouse": WarehouseResource(url=env_or_none("RETAIL_WAREHOUSE_URL"), home=env_or_none("RETAIL_HOME")),
+        "warehouse": WarehouseResource(
+            url=env_or_none("RETAIL_WAREHOUSE_URL"), home=env_or_none("RETAIL_HOME")
+        ),
         "retail_paths": RetailPathsResource(
             home=env_or_none("RETAIL_HOME"), landing_dir=env_or_none("RETAIL_LANDING_DIR")
         ),

@@ -1,6 +1,5 @@
 """Assets whose whole job is one SQL transform file: ``sql/transforms/<schema>/<table>.sql``."""
 
-
 from collections.abc import Sequence
 
 import dagster as dg

@@ -50,8 +50,9 @@ def map_header(header: list[object]) -> list[int]:
         if column is None:
             continue
         if column in positions:
-            raise HeaderError(f"column {column} appears twice in the header ({header[positions[column]]!r} "
-                              f"and {name!r})")
+            raise HeaderError(
+                f"column {column} appears twice in the header ({header[positions[column]]!r} and {name!r})"
+            )
         positions[column] = index
     missing = [column for column in CANONICAL_COLUMNS if column not in positions]
     if missing:

@@ -26,7 +26,9 @@ def ready_files(landing: Path) -> list[Path]:
     candidates = [
         path
         for path in landing.iterdir()
-        if path.is_file() and not path.name.startswith((".", "~$")) and not path.name.endswith(_IN_PROGRESS_SUFFIXES)
+        if path.is_file()
+        and not path.name.startswith((".", "~$"))
+        and not path.name.endswith(_IN_PROGRESS_SUFFIXES)
     ]
     return sorted(candidates, key=lambda path: (path.stat().st_mtime, path.name))
 
@@ -47,7 +49,9 @@ def file_away(path: Path, result: LoadResult, archive: Path, rejected: Path) -> 
         return target
     target = _free_target(rejected, path.name, result.load_id)
     shutil.move(path, target)
-    target.with_name(target.name + ".error.txt").write_text(rejection_report(result, target), encoding="utf-8")
+    target.with_name(target.name + ".error.txt").write_text(
+        rejection_report(result, target), encoding="utf-8"
+    )
     return target
 
 
@@ -68,11 +72,18 @@ def rejection_report(result: LoadResult, where: Path) -> str:
     if result.rejected_samples:
         lines += ["", "First invalid lines (all of them are in raw.rejected_lines):"]
         for sample in result.rejected_samples:
-            where_in_file = f"sheet {sample['source_export']!r} " if sample["source_export"] != result.file_name else ""
+            where_in_file = (
+                f"sheet {sample['source_export']!r} " if sample["source_export"] != result.file_name else ""
+            )
             lines.append(f"  {where_in_file}row {sample['source_row']}: {sample['reason']}")
             lines.append(f"      {sample['raw_text'][:200]}")
-    lines += ["", "As JSON:", json.dumps({k: v for k, v in result.as_dict().items() if k != "rejected_samples"},
-                                          default=str, indent=2)]
+    lines += [
+        "",
+        "As JSON:",
+        json.dumps(
+            {k: v for k, v in result.as_dict().items() if k != "rejected_samples"}, default=str, indent=2
+        ),
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -90,7 +101,9 @@ def load_landing(
     """Load every ready file (or the given ones) in order, filing each away as soon as it is committed."""
     results = []
     for path in list(files) if files is not None else ready_files(landing):
-        result = load_file(engine, path, run_id=run_id, max_rejected_share=max_rejected_share, progress=progress)
+        result = load_file(
+            engine, path, run_id=run_id, max_rejected_share=max_rejected_share, progress=progress
+        )
         file_away(path, result, archive, rejected)
         results.append(result)
     return results

@@ -21,6 +21,8 @@ import csv
 import hashlib
 import logging
 import time
+import zipfile
+import zlib
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -162,6 +164,8 @@ def _load_new(
     run_script(conn, read_sql("ingestion/02_check_stage.sql"))
     counts = conn.execute(text(read_sql("ingestion/03_count_stage.sql"))).one()
     result.lines_read, result.lines_rejected = counts.lines_read, counts.lines_rejected
+    if not result.lines_read:
+        raise FileRejected("no lines: the file has a header but no data lines (an export cut short?)")
     params = {"load_id": result.load_id, "file_name": path.name, "export_names": export_names}
     conn.execute(text(read_sql("ingestion/04_insert_rejected_lines.sql")), params)
     result.rejected_samples = _rejected_samples(conn, result.load_id)
@@ -174,7 +178,11 @@ def _load_new(
         )
         result.lines_rejected = result.lines_read
     else:
-        inserted = conn.execute(text(read_sql("ingestion/05_insert_transactions.sql")), params).rowcount
+        insert = text(read_sql("ingestion/05_insert_transactions.sql"))
+        inserted = sum(
+            conn.execute(insert, {**params, "export_no": export_no}).rowcount
+            for export_no in range(len(export_names))
+        )
         result.lines_loaded = inserted
         result.lines_already_present = result.lines_read - result.lines_rejected - inserted
         if result.lines_rejected:
@@ -205,9 +213,19 @@ def _copy_exports(conn: Connection, path: Path, progress: Progress) -> list[str]
                             progress(f"{path.name}: {rows_copied:,} lines staged")
                 except FileRejected:
                     raise
-                except (OSError, EOFError, UnicodeError, ValueError, csv.Error) as error:
-                    raise FileRejected(f"cannot read {path.name} ({type(error).__name__}): {error}",
-                                       lines=rows_copied) from error
+                except (
+                    OSError,
+                    EOFError,
+                    UnicodeError,
+                    ValueError,
+                    csv.Error,
+                    zlib.error,
+                    zipfile.BadZipFile,
+                    SyntaxError,
+                ) as error:  # SyntaxError: XML ParseError of a corrupt workbook sheet
+                    raise FileRejected(
+                        f"cannot read {path.name} ({type(error).__name__}): {error}", lines=rows_copied
+                    ) from error
     finally:
         cursor.close()
     return names
@@ -239,8 +257,20 @@ def _update_ledger(conn: Connection, result: LoadResult) -> None:
 
 
 def _ledger_values(result: LoadResult) -> dict:
-    keys = ("file_name", "sha256", "size_bytes", "file_format", "exports", "lines_read", "lines_loaded",
-            "lines_already_present", "lines_rejected", "status", "error", "duplicate_of")
+    keys = (
+        "file_name",
+        "sha256",
+        "size_bytes",
+        "file_format",
+        "exports",
+        "lines_read",
+        "lines_loaded",
+        "lines_already_present",
+        "lines_rejected",
+        "status",
+        "error",
+        "duplicate_of",
+    )
     return {key: getattr(result, key) for key in keys}
 
 

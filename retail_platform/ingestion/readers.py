@@ -71,7 +71,7 @@ def read_exports(path: Path) -> Iterator[Export]:
 
 
 def _open_binary(path: Path, compressed: bool) -> io.BufferedIOBase:
-    return gzip.open(path, "rb") if compressed else open(path, "rb")  # noqa: SIM115
+    return gzip.open(path, "rb") if compressed else open(path, "rb")
 
 
 def detect_encoding(path: Path, compressed: bool = False) -> str:
@@ -121,12 +121,51 @@ def _csv_rows(stream: io.TextIOWrapper, reader, positions: list[int], width: int
     p0, p1, p2, p3, p4, p5, p6, p7 = positions
     try:
         for row in reader:
-            if len(row) == width:
-                yield (0, reader.line_num, None, None,
-                       row[p0], row[p1], row[p2], row[p3], row[p4], row[p5], row[p6], row[p7])
+            if len(row) == width and "\x00" not in "".join(row):
+                yield (
+                    0,
+                    reader.line_num,
+                    None,
+                    None,
+                    row[p0],
+                    row[p1],
+                    row[p2],
+                    row[p3],
+                    row[p4],
+                    row[p5],
+                    row[p6],
+                    row[p7],
+                )
+            elif len(row) == width:  # PostgreSQL text cannot hold NUL: reject the line, not the whole load
+                yield (
+                    0,
+                    reader.line_num,
+                    "line contains NUL bytes (binary data?)",
+                    _csv_line(row),
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                )
             elif row:  # blank lines carry no data and are skipped
-                yield (0, reader.line_num, f"line has {len(row)} fields, the header has {width}",
-                       _csv_line(row), None, None, None, None, None, None, None, None)
+                yield (
+                    0,
+                    reader.line_num,
+                    f"line has {len(row)} fields, the header has {width}",
+                    _csv_line(row),
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                )
     except csv.Error as error:
         raise FileRejected(f"malformed CSV near line {reader.line_num}: {error}") from error
     finally:
@@ -136,7 +175,7 @@ def _csv_rows(stream: io.TextIOWrapper, reader, positions: list[int], width: int
 def _csv_line(row: list[str]) -> str:
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="").writerow(row)
-    return buffer.getvalue()
+    return buffer.getvalue().replace("\x00", "\\x00")
 
 
 # --- XLSX ------------------------------------------------------------------------------------------------
@@ -205,15 +244,22 @@ def _parquet_exports(path: Path) -> Iterator[Export]:
 
     def rows() -> Iterator[StagedRow]:
         row_number = 1  # as if a header line preceded the first record, like the CSV export of the same data
-        for batch in parquet.iter_batches(batch_size=65_536, columns=wanted):
-            columns = []
-            for column in batch.columns:
-                if pa.types.is_timestamp(column.type):
-                    column = pc.strftime(column, format="%Y-%m-%d %H:%M:%S")
-                columns.append(pc.cast(column, pa.string()).to_pylist())
-            for values in zip(*columns, strict=True):
-                row_number += 1
-                yield (0, row_number, None, None, *values)
+        try:
+            for batch in parquet.iter_batches(batch_size=65_536, columns=wanted):
+                columns = []
+                for column in batch.columns:
+                    if pa.types.is_timestamp(column.type):
+                        # pandas writes nanoseconds; the warehouse keeps microseconds (and %S prints the
+                        # fraction in the column's unit, which would be 9 digits for ns)
+                        if column.type.unit == "ns":
+                            column = pc.cast(column, pa.timestamp("us", column.type.tz), safe=False)
+                        column = pc.strftime(column, format="%Y-%m-%d %H:%M:%S")
+                    columns.append(pc.cast(column, pa.string()).to_pylist())
+                for values in zip(*columns, strict=True):
+                    row_number += 1
+                    yield (0, row_number, None, None, *values)
+        except pa.ArrowException as error:  # corrupt pages, or a column type that has no text form
+            raise FileRejected(f"not a readable Parquet file: {error}", lines=row_number - 1) from error
 
     yield Export(path.name, rows())
 

@@ -47,7 +47,9 @@ def test_lineage_runs_from_raw_to_charts():
     assert dg.AssetKey(["marts", "rfm_segments"]) in upstream
     rfm_parents = graph.get(dg.AssetKey(["marts", "rfm_scores"])).parent_keys
     assert rfm_parents == {dg.AssetKey(["clean", "order_lines"])}
-    assert graph.get(dg.AssetKey(["clean", "order_lines"])).parent_keys == {dg.AssetKey(["raw", "transactions"])}
+    assert graph.get(dg.AssetKey(["clean", "order_lines"])).parent_keys == {
+        dg.AssetKey(["raw", "transactions"])
+    }
 
 
 def test_every_asset_has_a_description():

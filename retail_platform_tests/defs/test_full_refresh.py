@@ -44,7 +44,9 @@ def test_full_refresh_materializes_every_asset(database_url, engine, paths, drop
     result = _materialize(database_url, paths.home)
     assert result.success
     materialized = _materializations(result)
-    assert set(materialized) == {key.to_user_string() for key in defs.resolve_asset_graph().get_all_asset_keys()}
+    assert set(materialized) == {
+        key.to_user_string() for key in defs.resolve_asset_graph().get_all_asset_keys()
+    }
 
     with engine.connect() as conn:
         for key, metadata in materialized.items():
@@ -90,7 +92,9 @@ def test_redrop_under_another_name_changes_nothing(database_url, engine, paths, 
     assert raw_meta["this_run/lines_already_present"].value == 4_000
     with engine.connect() as conn:
         assert conn.execute(text("SELECT * FROM marts.monthly_kpis ORDER BY month")).all() == before
-        assert conn.execute(text("SELECT * FROM marts.rfm_scores ORDER BY customer_id")).all() == scores_before
+        assert (
+            conn.execute(text("SELECT * FROM marts.rfm_scores ORDER BY customer_id")).all() == scores_before
+        )
         ledger = conn.execute(text("SELECT status, error FROM raw.file_loads ORDER BY load_id")).all()
     assert [row.status for row in ledger] == ["loaded", "duplicate"]
     assert "drop.csv" in ledger[1].error

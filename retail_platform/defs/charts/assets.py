@@ -1,7 +1,6 @@
 """Chart assets (group ``charts``): each renders one PNG under ``$RETAIL_HOME/charts`` from a mart and shows
 the picture in its metadata in the UI."""
 
-
 import base64
 from collections.abc import Callable
 from pathlib import Path

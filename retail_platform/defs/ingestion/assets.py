@@ -2,7 +2,6 @@
 rejected lines beside it (SPEC §3). One asset function materializes all three tables, since they are written
 together in each file's transaction."""
 
-
 import dagster as dg
 from sqlalchemy import text
 

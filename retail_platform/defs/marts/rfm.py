@@ -1,6 +1,5 @@
 """RFM marts: per-customer scores and segments (SPEC 4.3), scored in pandas where it adds value."""
 
-
 import dagster as dg
 import pandas as pd
 from sqlalchemy import text

@@ -1,0 +1,173 @@
+"""Readers (no database): every format and encoding becomes exports of text rows in canonical order."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from openpyxl import Workbook
+
+from retail_platform.ingestion.readers import FileRejected, detect_encoding, file_format, read_exports
+from retail_platform.sample_data import CANONICAL_COLUMNS, HEADER_SPELLINGS, write_sample
+from retail_platform_tests.helpers import UCI2_HEADER, line, write_csv
+from retail_platform_tests.ingestion.support import sample_frame
+
+ROWS, SEED = 400, 21
+
+
+def staged(path: Path) -> list[tuple[str, list[tuple]]]:
+    return [(export.name, list(export.rows)) for export in read_exports(path)]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".csv.gz", ".xlsx", ".parquet"])
+def test_every_format_stages_every_line_in_canonical_order(tmp_path: Path, suffix: str) -> None:
+    path = tmp_path / f"sample{suffix}"
+    written = write_sample(path, ROWS, SEED, spelling="uci1")
+    frame = sample_frame(ROWS, SEED)
+    [(name, rows)] = staged(path)
+    assert name == ("Year 2009-2010" if suffix == ".xlsx" else path.name)  # a workbook's export is its sheet
+    assert len(rows) == written == len(frame)
+    # one row per data line, numbered as the line (the header is line 1)
+    assert [row[1] for row in rows] == list(range(2, ROWS + 2))
+    assert all(row[0] == 0 and row[2] is None for row in rows)
+    for column in ("invoice_no", "stock_code", "country"):
+        position = 4 + CANONICAL_COLUMNS.index(column)
+        assert [row[position] for row in rows] == frame[column].astype(str).tolist(), column
+    quantities = [int(float(row[4 + 3])) for row in rows]
+    assert quantities == frame["quantity"].astype(int).tolist()
+
+
+def test_file_format_from_the_name(tmp_path: Path) -> None:
+    assert file_format(Path("a.CSV")) == "csv"
+    assert file_format(Path("a.2010.csv.gz")) == "csv.gz"
+    assert file_format(Path("Online Retail II.xlsx")) == "xlsx"
+    assert file_format(Path("part-0.parquet")) == "parquet"
+    for name in ("notes.txt", "data.json", "data.csv.zip", "README"):
+        with pytest.raises(FileRejected, match="unsupported file type"):
+            file_format(Path(name))
+
+
+def test_empty_file_is_rejected(tmp_path: Path) -> None:
+    path = tmp_path / "empty.csv"
+    path.write_bytes(b"")
+    with pytest.raises(FileRejected, match="empty"):
+        staged(path)
+
+
+def test_header_with_bom_still_maps(tmp_path: Path) -> None:
+    rows = [line(invoice=str(489434 + i)) for i in range(5)]
+    path = write_csv(tmp_path / "bom.csv", rows, encoding="utf-8-sig")
+    assert path.read_bytes().startswith(b"\xef\xbb\xbfInvoice,")
+    [(_, staged_rows)] = staged(path)
+    assert [row[4] for row in staged_rows] == [r[0] for r in rows]
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "latin-1"])
+def test_accented_description_reads_correctly_in_every_encoding(tmp_path: Path, encoding: str) -> None:
+    # the accented line sits deep in the file, past the first read block of the encoding sniffer
+    rows = [line(invoice=str(500000 + i), description=f"PLAIN ITEM {i:05d} " + "X" * 60) for i in range(20_000)]
+    rows.append(line(invoice="599999", description="CAFÉ CRÈME SET, DÉCOR NOËL"))
+    path = write_csv(tmp_path / f"{encoding}.csv", rows, encoding=encoding)
+    assert path.stat().st_size > 1 << 20
+    assert detect_encoding(path) == ("latin-1" if encoding == "latin-1" else "utf-8-sig")
+    [(_, staged_rows)] = staged(path)
+    assert staged_rows[-1][4:6] == ("599999", "85048")
+    assert staged_rows[-1][6] == "CAFÉ CRÈME SET, DÉCOR NOËL"
+    assert len(staged_rows) == len(rows)
+
+
+def test_latin1_gzip(tmp_path: Path) -> None:
+    path = tmp_path / "latin.csv.gz"
+    with gzip.open(path, "wt", encoding="latin-1", newline="") as stream:
+        stream.write(",".join(UCI2_HEADER) + "\n")
+        stream.write("489434,85048,PÂTÉ DISH,1,2010-12-01 08:26:00,2.1,13085,France\n")
+    [(_, rows)] = staged(path)
+    assert rows[0][6] == "PÂTÉ DISH"
+
+
+def test_semicolon_and_tab_delimited_exports(tmp_path: Path) -> None:
+    for delimiter, name in ((";", "semi.csv"), ("\t", "tab.csv")):
+        path = tmp_path / name
+        path.write_text(
+            delimiter.join(UCI2_HEADER) + "\n" + delimiter.join(line(price="2,10" if delimiter == "\t" else 2.1))
+            + "\n",
+            encoding="utf-8",
+        )
+        [(_, rows)] = staged(path)
+        assert rows[0][4] == "489434" and rows[0][11] == "United Kingdom"
+
+
+def test_wrong_number_of_fields_is_a_structural_error_on_its_row(tmp_path: Path) -> None:
+    rows = [line(), [*line(), "surplus"], line()[:5], [], line()]
+    path = write_csv(tmp_path / "fields.csv", rows)
+    [(_, staged_rows)] = staged(path)
+    # the blank line (row 5) carries no data and is skipped; the others keep their line numbers
+    assert [row[1] for row in staged_rows] == [2, 3, 4, 6]
+    assert staged_rows[0][2] is None and staged_rows[3][2] is None
+    assert staged_rows[1][2] == "line has 9 fields, the header has 8"
+    assert staged_rows[1][3].endswith(",surplus")
+    assert staged_rows[2][2] == "line has 5 fields, the header has 8"
+    assert all(value is None for value in staged_rows[1][4:])
+
+
+def test_missing_column_rejects_the_file_and_counts_its_lines(tmp_path: Path) -> None:
+    header = [name for name in UCI2_HEADER if name != "Quantity"]
+    path = write_csv(tmp_path / "noqty.csv", [line()[:3] + line()[4:] for _ in range(7)], header=header)
+    with pytest.raises(FileRejected, match="missing columns quantity") as caught:
+        staged(path)
+    assert caught.value.lines == 7
+
+
+def test_xlsx_every_sheet_is_an_export_and_empty_sheets_are_skipped(tmp_path: Path) -> None:
+    workbook = Workbook()
+    first = workbook.active
+    first.title = "Year 2009-2010"
+    first.append(UCI2_HEADER)
+    first.append([489434, "85048", "GLASS BALL", 12, pd.Timestamp("2009-12-01 07:45").to_pydatetime(), 6.95,
+                  13085.0, "United Kingdom"])
+    first.append([None] * 8)  # a blank row keeps the numbering of the rows below it
+    first.append(["C489449", "22087", None, -12, pd.Timestamp("2009-12-01 10:33").to_pydatetime(), 0.85, None,
+                  "Australia"])
+    workbook.create_sheet("Notes")
+    second = workbook.create_sheet("Year 2010-2011")
+    second.append([HEADER_SPELLINGS["uci1"][c] for c in CANONICAL_COLUMNS])
+    second.append(["536365", "85123A", "WHITE HANGING HEART", 6, "12/1/2010 8:26", "2.55", 17850, "United Kingdom"])
+    path = tmp_path / "book.xlsx"
+    workbook.save(path)
+    exports = staged(path)
+    assert [name for name, _ in exports] == ["Year 2009-2010", "Year 2010-2011"]
+    first_rows, second_rows = exports[0][1], exports[1][1]
+    assert [row[1] for row in first_rows] == [2, 4]
+    assert first_rows[0][4:10] == ("489434", "85048", "GLASS BALL", "12", "2009-12-01 07:45:00", "6.95")
+    assert float(first_rows[0][10]) == 13085 and first_rows[0][11] == "United Kingdom"
+    assert first_rows[1][6] is None and first_rows[1][10] is None
+    assert second_rows[0][4:] == ("536365", "85123A", "WHITE HANGING HEART", "6", "12/1/2010 8:26", "2.55",
+                                  "17850", "United Kingdom")
+
+
+def test_parquet_timestamps_of_every_unit_and_floats_become_text(tmp_path: Path) -> None:
+    stamps = [pd.Timestamp("2010-12-01 08:26:00"), pd.Timestamp("2010-12-09 20:01:00")]
+    for unit in ("s", "ms", "us", "ns"):
+        table = pa.table({
+            "InvoiceNo": ["536365", "C536379"],
+            "StockCode": ["85123A", "D"],
+            "Description": ["WHITE HANGING HEART", None],
+            "Quantity": pa.array([6, -1], pa.int32()),
+            "InvoiceDate": pa.array(stamps, pa.timestamp(unit)),
+            "UnitPrice": [2.55, 27.5],
+            "CustomerID": [17850.0, None],
+            "Country": ["United Kingdom", "United Kingdom"],
+        })
+        path = tmp_path / f"{unit}.parquet"
+        pq.write_table(table, path)
+        [(_, rows)] = staged(path)
+        dates = [row[8] for row in rows]
+        # at most microseconds, which is what the warehouse keeps
+        assert [pd.Timestamp(d) for d in dates] == stamps, unit
+        assert all(len(d.rpartition(".")[2]) <= 6 for d in dates if "." in d), dates
+        assert [float(row[9]) for row in rows] == [2.55, 27.5]
+        assert float(rows[0][10]) == 17850 and rows[1][10] is None and rows[1][6] is None
