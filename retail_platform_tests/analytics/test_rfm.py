@@ -80,12 +80,13 @@ def test_facts_from_lines_filters_and_aggregates():
             ("104", 1, 3, 0.0, "A", "2011-02-03 10:00"),
             ("A105", 1, 1, -50.0, "Adjust bad debt", "2011-02-04 10:00"),
             ("106", 1, 2, 3.0, None, "2011-02-05 10:00"),
+            ("107", 1, -2, -3.0, "A", "2011-02-06 10:00"),  # amount > 0 but quantity < 0
             # guest lines are not anybody's
-            ("107", None, 100, 1.0, "A", "2011-03-01 10:00"),
+            ("108", None, 100, 1.0, "A", "2011-03-01 10:00"),
             # customer 2: one purchase; customer 3: only excluded lines, so absent
-            ("108", 2, 3, 0.001, "D", "2011-01-05 23:59"),
-            ("C109", 3, -1, 5.0, "A", "2011-01-06 10:00"),
-            ("110", 3, 1, 5.0, None, "2011-01-07 10:00"),
+            ("109", 2, 3, 0.001, "D", "2011-01-05 23:59"),
+            ("C110", 3, -1, 5.0, "A", "2011-01-06 10:00"),
+            ("111", 3, 1, 5.0, None, "2011-01-07 10:00"),
         ],
         columns=["invoice_no", "customer_id", "quantity", "unit_price", "description", "invoice_date"],
     )
@@ -190,6 +191,14 @@ def test_f_score_ties_within_groups_of_equal_frequency():
     data = facts(rows[::-1])
     scored = score_customers(data, pd.Timestamp("2011-02-01")).set_index("customer_id")
     # Ranks by (frequency, id): ids 1..10 -> 1..10; qcut of 1..10 in fifths -> pairs of ranks share a bin.
+    assert scored["f_score"].to_dict() == {1: 1, 2: 1, 3: 2, 4: 2, 5: 3, 6: 3, 7: 4, 8: 4, 9: 5, 10: 5}
+
+
+def test_f_score_splits_tied_frequencies_across_a_bin_edge_by_id():
+    # Frequencies 1, 2, 2, 3, ..., 9 for ids 1..10: qcut of the average ranks would put ids 2 and 3 together,
+    # SPEC's rank(method="first") gives ranks 1..10, so ids 2 and 3 fall in different bins.
+    rows = [(cid, "2011-01-01", freq, 1.0 + cid) for cid, freq in zip(range(1, 11), [1, 2, 2, 3, 4, 5, 6, 7, 8, 9])]
+    scored = score_customers(facts(rows[::-1]), pd.Timestamp("2011-02-01")).set_index("customer_id")
     assert scored["f_score"].to_dict() == {1: 1, 2: 1, 3: 2, 4: 2, 5: 3, 6: 3, 7: 4, 8: 4, 9: 5, 10: 5}
 
 

@@ -49,12 +49,12 @@ def frame_rows(frame: pd.DataFrame) -> list[CanonicalRow]:
 
 
 def loaded_rows(engine: Engine, where: str = "TRUE", params: dict | None = None) -> list[CanonicalRow]:
-    """Canonical columns of raw.transactions, ordered by (invoice_date, source_row) for readable diffs."""
+    """Canonical columns of raw.transactions in file order (load, export, row); insert order is not promised."""
     with engine.connect() as conn:
         result = conn.execute(
             text(
                 "SELECT invoice_no, stock_code, description, quantity, invoice_date, unit_price, customer_id,"
-                f" country FROM raw.transactions WHERE {where} ORDER BY line_id"
+                f" country FROM raw.transactions WHERE {where} ORDER BY load_id, source_export, source_row"
             ),
             params or {},
         )
@@ -63,7 +63,10 @@ def loaded_rows(engine: Engine, where: str = "TRUE", params: dict | None = None)
 
 def ledger(engine: Engine) -> list[dict]:
     with engine.connect() as conn:
-        return [dict(row) for row in conn.execute(text("SELECT * FROM raw.file_loads ORDER BY load_id")).mappings()]
+        return [
+            dict(row)
+            for row in conn.execute(text("SELECT * FROM raw.file_loads ORDER BY load_id")).mappings()
+        ]
 
 
 def rejected(engine: Engine, load_id: int | None = None) -> list[dict]:
@@ -86,7 +89,9 @@ def count(engine: Engine, table: str, where: str = "TRUE", params: dict | None =
 def assert_accounting(engine: Engine) -> None:
     """SPEC §3 for every file in the ledger, and the ledger agrees with the tables it summarises."""
     for row in ledger(engine):
-        assert row["lines_read"] == row["lines_loaded"] + row["lines_already_present"] + row["lines_rejected"], row
+        assert (
+            row["lines_read"] == row["lines_loaded"] + row["lines_already_present"] + row["lines_rejected"]
+        ), row
         in_table = count(engine, "raw.transactions", "load_id = :id", {"id": row["load_id"]})
         assert in_table == row["lines_loaded"], row
         if row["status"] == "loaded":
@@ -94,7 +99,9 @@ def assert_accounting(engine: Engine) -> None:
             assert kept == row["lines_rejected"], row
 
 
-def write_lines(path: Path, header: Sequence[str], rows: Iterable[Sequence[str]], encoding: str = "utf-8") -> Path:
+def write_lines(
+    path: Path, header: Sequence[str], rows: Iterable[Sequence[str]], encoding: str = "utf-8"
+) -> Path:
     """CSV (``.csv`` or ``.csv.gz``) with the given header and rows, as the csv module writes them."""
     path.parent.mkdir(parents=True, exist_ok=True)
     opener = gzip.open if path.name.endswith(".gz") else open

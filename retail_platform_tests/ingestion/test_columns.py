@@ -94,8 +94,12 @@ def test_several_missing_columns_are_all_named() -> None:
 
 @pytest.mark.parametrize(
     ("first", "second", "column"),
-    [("Invoice", "InvoiceNo", "invoice_no"), ("Price", "UnitPrice", "unit_price"),
-     ("Customer ID", "customer_id", "customer_id"), ("Country", "COUNTRY", "country")],
+    [
+        ("Invoice", "InvoiceNo", "invoice_no"),
+        ("Price", "UnitPrice", "unit_price"),
+        ("Customer ID", "customer_id", "customer_id"),
+        ("Country", "COUNTRY", "country"),
+    ],
 )
 def test_duplicate_column_is_an_error(first: str, second: str, column: str) -> None:
     names = dict(HEADER_SPELLINGS["uci2"])
@@ -111,5 +115,15 @@ def test_duplicate_column_is_an_error(first: str, second: str, column: str) -> N
 def test_header_of_data_values_is_rejected() -> None:
     """A file without a header (its first line is data) must not map by accident."""
     with pytest.raises(HeaderError, match="missing columns"):
-        map_header(["489434", "85048", "15CM CHRISTMAS GLASS BALL 20 LIGHTS", "12", "2009-12-01 07:45:00",
-                    "6.95", "13085", "United Kingdom"])
+        map_header(
+            [
+                "489434",
+                "85048",
+                "15CM CHRISTMAS GLASS BALL 20 LIGHTS",
+                "12",
+                "2009-12-01 07:45:00",
+                "6.95",
+                "13085",
+                "United Kingdom",
+            ]
+        )

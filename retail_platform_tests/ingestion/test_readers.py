@@ -69,7 +69,9 @@ def test_header_with_bom_still_maps(tmp_path: Path) -> None:
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "latin-1"])
 def test_accented_description_reads_correctly_in_every_encoding(tmp_path: Path, encoding: str) -> None:
     # the accented line sits deep in the file, past the first read block of the encoding sniffer
-    rows = [line(invoice=str(500000 + i), description=f"PLAIN ITEM {i:05d} " + "X" * 60) for i in range(20_000)]
+    rows = [
+        line(invoice=str(500000 + i), description=f"PLAIN ITEM {i:05d} " + "X" * 60) for i in range(20_000)
+    ]
     rows.append(line(invoice="599999", description="CAFÉ CRÈME SET, DÉCOR NOËL"))
     path = write_csv(tmp_path / f"{encoding}.csv", rows, encoding=encoding)
     assert path.stat().st_size > 1 << 20
@@ -93,7 +95,9 @@ def test_semicolon_and_tab_delimited_exports(tmp_path: Path) -> None:
     for delimiter, name in ((";", "semi.csv"), ("\t", "tab.csv")):
         path = tmp_path / name
         path.write_text(
-            delimiter.join(UCI2_HEADER) + "\n" + delimiter.join(line(price="2,10" if delimiter == "\t" else 2.1))
+            delimiter.join(UCI2_HEADER)
+            + "\n"
+            + delimiter.join(line(price="2,10" if delimiter == "\t" else 2.1))
             + "\n",
             encoding="utf-8",
         )
@@ -127,15 +131,37 @@ def test_xlsx_every_sheet_is_an_export_and_empty_sheets_are_skipped(tmp_path: Pa
     first = workbook.active
     first.title = "Year 2009-2010"
     first.append(UCI2_HEADER)
-    first.append([489434, "85048", "GLASS BALL", 12, pd.Timestamp("2009-12-01 07:45").to_pydatetime(), 6.95,
-                  13085.0, "United Kingdom"])
+    first.append(
+        [
+            489434,
+            "85048",
+            "GLASS BALL",
+            12,
+            pd.Timestamp("2009-12-01 07:45").to_pydatetime(),
+            6.95,
+            13085.0,
+            "United Kingdom",
+        ]
+    )
     first.append([None] * 8)  # a blank row keeps the numbering of the rows below it
-    first.append(["C489449", "22087", None, -12, pd.Timestamp("2009-12-01 10:33").to_pydatetime(), 0.85, None,
-                  "Australia"])
+    first.append(
+        [
+            "C489449",
+            "22087",
+            None,
+            -12,
+            pd.Timestamp("2009-12-01 10:33").to_pydatetime(),
+            0.85,
+            None,
+            "Australia",
+        ]
+    )
     workbook.create_sheet("Notes")
     second = workbook.create_sheet("Year 2010-2011")
     second.append([HEADER_SPELLINGS["uci1"][c] for c in CANONICAL_COLUMNS])
-    second.append(["536365", "85123A", "WHITE HANGING HEART", 6, "12/1/2010 8:26", "2.55", 17850, "United Kingdom"])
+    second.append(
+        ["536365", "85123A", "WHITE HANGING HEART", 6, "12/1/2010 8:26", "2.55", 17850, "United Kingdom"]
+    )
     path = tmp_path / "book.xlsx"
     workbook.save(path)
     exports = staged(path)
@@ -145,23 +171,33 @@ def test_xlsx_every_sheet_is_an_export_and_empty_sheets_are_skipped(tmp_path: Pa
     assert first_rows[0][4:10] == ("489434", "85048", "GLASS BALL", "12", "2009-12-01 07:45:00", "6.95")
     assert float(first_rows[0][10]) == 13085 and first_rows[0][11] == "United Kingdom"
     assert first_rows[1][6] is None and first_rows[1][10] is None
-    assert second_rows[0][4:] == ("536365", "85123A", "WHITE HANGING HEART", "6", "12/1/2010 8:26", "2.55",
-                                  "17850", "United Kingdom")
+    assert second_rows[0][4:] == (
+        "536365",
+        "85123A",
+        "WHITE HANGING HEART",
+        "6",
+        "12/1/2010 8:26",
+        "2.55",
+        "17850",
+        "United Kingdom",
+    )
 
 
 def test_parquet_timestamps_of_every_unit_and_floats_become_text(tmp_path: Path) -> None:
     stamps = [pd.Timestamp("2010-12-01 08:26:00"), pd.Timestamp("2010-12-09 20:01:00")]
     for unit in ("s", "ms", "us", "ns"):
-        table = pa.table({
-            "InvoiceNo": ["536365", "C536379"],
-            "StockCode": ["85123A", "D"],
-            "Description": ["WHITE HANGING HEART", None],
-            "Quantity": pa.array([6, -1], pa.int32()),
-            "InvoiceDate": pa.array(stamps, pa.timestamp(unit)),
-            "UnitPrice": [2.55, 27.5],
-            "CustomerID": [17850.0, None],
-            "Country": ["United Kingdom", "United Kingdom"],
-        })
+        table = pa.table(
+            {
+                "InvoiceNo": ["536365", "C536379"],
+                "StockCode": ["85123A", "D"],
+                "Description": ["WHITE HANGING HEART", None],
+                "Quantity": pa.array([6, -1], pa.int32()),
+                "InvoiceDate": pa.array(stamps, pa.timestamp(unit)),
+                "UnitPrice": [2.55, 27.5],
+                "CustomerID": [17850.0, None],
+                "Country": ["United Kingdom", "United Kingdom"],
+            }
+        )
         path = tmp_path / f"{unit}.parquet"
         pq.write_table(table, path)
         [(_, rows)] = staged(path)

@@ -38,6 +38,8 @@ def clean_lines(engine):
         (1, "-11062.06", "-11062.06"),
         (24, "0", "0"),
         (7, "0.123456789", "0.864197523"),
+        (-3, "0.001", "-0.003"),
+        (80995, "1234.567890123", "99993826.260512385"),  # 17 significant digits: beyond a float
     ],
 )
 def test_amount_is_quantity_times_unit_price_exactly(engine, quantity, price, amount):

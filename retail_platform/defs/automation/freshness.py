@@ -1,0 +1,64 @@
+"""Freshness: policies on the raw and mart assets (evaluated by the daemon, shown in the UI) and a sensor that
+turns a stale asset into an alert, and resolves it when the asset is fresh again."""
+
+import dagster as dg
+
+from retail_platform.defs.alerting import AlertingResource
+from retail_platform.defs.checks.thresholds import MARTS_FRESHNESS, RAW_FRESHNESS
+from retail_platform.defs.resources import WarehouseResource
+from retail_platform.monitoring.alerts import Alert, ui_link
+from retail_platform.monitoring.health import freshness_status, freshness_window, last_materialization
+
+RAW_POLICY = dg.FreshnessPolicy.time_window(fail_window=RAW_FRESHNESS, warn_window=RAW_FRESHNESS * 0.75)
+MARTS_POLICY = dg.FreshnessPolicy.time_window(fail_window=MARTS_FRESHNESS, warn_window=MARTS_FRESHNESS * 0.75)
+
+
+def _policy_for(spec: dg.AssetSpec) -> dg.AssetSpec:
+    if spec.key.path[0] == "raw":
+        return dg.apply_freshness_policy(spec, RAW_POLICY)
+    if spec.key.path[0] == "marts":
+        return dg.apply_freshness_policy(spec, MARTS_POLICY)
+    return spec
+
+
+def with_freshness_policies(assets: list) -> list:
+    """The raw assets should be refreshed daily (new drops), the marts at least weekly."""
+    return list(dg.map_asset_specs(_policy_for, assets))
+
+
+@dg.sensor(
+    name="stale_assets_sensor",
+    minimum_interval_seconds=300,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Raises a stale_asset alert for every asset past its freshness window; resolves it when the "
+    "asset is fresh again.",
+)
+def stale_assets_sensor(
+    context: dg.SensorEvaluationContext, warehouse: WarehouseResource, alerting: AlertingResource
+) -> dg.SkipReason:
+    graph = context.repository_def.asset_graph
+    engine = warehouse.get_engine()
+    stale = []
+    for key in graph.get_all_asset_keys():
+        window = freshness_window(graph.get(key))
+        if window is None:
+            continue
+        last, _ = last_materialization(context.instance, key)
+        status = freshness_status(last, window)
+        name = key.to_user_string()
+        if status in ("stale", "never"):
+            stale.append(name)
+            when = f"last materialized {last:%Y-%m-%d %H:%M} UTC" if last else "never materialized"
+            alerting.raise_alert(
+                engine,
+                Alert(
+                    kind="stale_asset",
+                    severity="WARN" if last is None else "ERROR",
+                    message=f"{name} is stale: {when}, window {window}",
+                    asset_key=name,
+                    ui_url=ui_link(asset_key=name),
+                ),
+            )
+        else:
+            alerting.resolve(engine, kind="stale_asset", asset_key=name)
+    return dg.SkipReason(f"{len(stale)} stale asset(s): {', '.join(stale)}" if stale else "every asset is fresh")

@@ -1,0 +1,53 @@
+"""Checks on the chart assets: the PNG exists and is a valid image (not an empty or truncated file)."""
+
+import struct
+from pathlib import Path
+
+import dagster as dg
+
+from retail_platform.defs.alerting import AlertingResource
+from retail_platform.defs.charts import assets as chart_assets
+from retail_platform.defs.checks.framework import report
+from retail_platform.defs.resources import RetailPathsResource, WarehouseResource
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def png_problem(path: Path) -> str | None:
+    """Why ``path`` is not a usable PNG, or None when it is one (signature, IHDR size, IEND trailer)."""
+    if not path.exists():
+        return f"{path} does not exist"
+    data = path.read_bytes()
+    if len(data) < 33 or data[:8] != PNG_SIGNATURE or data[12:16] != b"IHDR":
+        return f"{path} is not a PNG file"
+    width, height = struct.unpack(">II", data[16:24])
+    if not (100 <= width <= 10_000 and 100 <= height <= 10_000):
+        return f"{path} has an implausible size {width}x{height}"
+    if not data.rstrip(b"\x00").endswith(b"IEND\xaeB`\x82"):
+        return f"{path} is truncated (no IEND chunk)"
+    return None
+
+
+def _png_check(chart: dg.AssetsDefinition) -> dg.AssetChecksDefinition:
+    name = chart.key.path[-1]
+
+    @dg.asset_check(asset=chart, name="png_valid", description="The chart's PNG file exists and is a valid image.")
+    def _check(
+        context: dg.AssetCheckExecutionContext,
+        warehouse: WarehouseResource,
+        alerting: AlertingResource,
+        retail_paths: RetailPathsResource,
+    ) -> dg.AssetCheckResult:
+        path = retail_paths.paths().charts / f"{name}.png"
+        problem = png_problem(path)
+        result = dg.AssetCheckResult(
+            passed=problem is None,
+            metadata={"path": dg.MetadataValue.path(str(path)), "details": problem or "valid PNG"},
+        )
+        return report(context, warehouse, alerting, result)
+
+    return _check
+
+
+CHART_ASSETS = [value for value in vars(chart_assets).values() if isinstance(value, dg.AssetsDefinition)]
+png_checks = [_png_check(chart) for chart in CHART_ASSETS]

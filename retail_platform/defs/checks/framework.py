@@ -1,0 +1,73 @@
+"""How a check reports: an ``AssetCheckResult`` for the UI, and an alert in ``ops.alerts`` (plus the webhook)
+when it fails, resolved when it passes again."""
+
+from collections.abc import Callable
+
+import dagster as dg
+from sqlalchemy import text
+
+from retail_platform.defs.alerting import AlertingResource
+from retail_platform.defs.resources import WarehouseResource
+from retail_platform.monitoring.alerts import Alert, ui_link
+from retail_platform.warehouse.sql_files import read_sql
+
+
+def report(
+    context: dg.AssetCheckExecutionContext,
+    warehouse: WarehouseResource,
+    alerting: AlertingResource,
+    result: dg.AssetCheckResult,
+) -> dg.AssetCheckResult:
+    """Raise or resolve the check's alert, then hand the result back to Dagster."""
+    check_key = context.check_specs[0].key
+    asset = check_key.asset_key.to_user_string()
+    engine = warehouse.get_engine()
+    if result.passed:
+        alerting.resolve(engine, kind="check_failure", asset_key=asset, check_name=check_key.name)
+        return result
+    details = result.metadata.get("details")
+    detail_text = getattr(details, "value", details)
+    message = f"check {check_key.name} on {asset} failed" + (f": {detail_text}" if detail_text else "")
+    alerting.raise_alert(
+        engine,
+        Alert(
+            kind="check_failure",
+            severity=result.severity.value,
+            message=message[:2000],
+            asset_key=asset,
+            check_name=check_key.name,
+            run_id=context.run.run_id,
+            ui_url=ui_link(asset_key=asset, checks=True),
+        ),
+    )
+    context.log.warning(message)
+    return result
+
+
+def sql_check(
+    asset: dg.AssetKey,
+    name: str,
+    *,
+    description: str,
+    blocking: bool = False,
+    severity: dg.AssetCheckSeverity = dg.AssetCheckSeverity.ERROR,
+    params: Callable[[], dict] | None = None,
+) -> dg.AssetChecksDefinition:
+    """A check whose logic is ``sql/checks/<name>.sql``: one row with ``failed_rows`` and ``details``."""
+    read_sql(f"checks/{name}.sql")  # a missing file fails at import, not at run time
+
+    @dg.asset_check(asset=asset, name=name, description=description, blocking=blocking)
+    def _check(
+        context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource, alerting: AlertingResource
+    ) -> dg.AssetCheckResult:
+        with warehouse.get_engine().connect() as conn:
+            row = conn.execute(text(read_sql(f"checks/{name}.sql")), params() if params else {}).one()
+        failed = int(row.failed_rows or 0)
+        result = dg.AssetCheckResult(
+            passed=failed == 0,
+            severity=severity,
+            metadata={"failed_rows": failed, "details": dg.MetadataValue.text(str(row.details or ""))},
+        )
+        return report(context, warehouse, alerting, result)
+
+    return _check

@@ -1,0 +1,71 @@
+"""Checks that compare a mart with its previous materialization: column schema changes (Dagster's built-in
+check on ``dagster/column_schema``) and row-count drops (a silent loss of data is the failure nobody sees)."""
+
+import warnings
+
+import dagster as dg
+
+from retail_platform.defs.alerting import AlertingResource
+from retail_platform.defs.checks.framework import report
+from retail_platform.defs.checks.thresholds import ROW_DROP_WARN_SHARE
+from retail_platform.defs.marts import kpis, rfm
+from retail_platform.defs.resources import WarehouseResource
+
+MART_ASSETS = [
+    kpis.invoice_amount_stats,
+    kpis.monthly_kpis,
+    kpis.daily_sales,
+    kpis.sales_by_country,
+    kpis.top_products,
+    rfm.rfm_scores,
+    rfm.rfm_segments,
+]
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", dg.BetaWarning)
+    schema_change_checks = dg.build_column_schema_change_checks(assets=MART_ASSETS)
+
+
+def row_counts(instance: dg.DagsterInstance, key: dg.AssetKey) -> list[int]:
+    """Row counts of the latest materializations, newest first."""
+    records = instance.fetch_materializations(key, limit=2).records
+    counts = []
+    for record in records:
+        value = record.asset_materialization.metadata.get("dagster/row_count")
+        if value is not None:
+            counts.append(int(value.value))
+    return counts
+
+
+def _row_drop_check(asset: dg.AssetsDefinition) -> dg.AssetChecksDefinition:
+    @dg.asset_check(
+        asset=asset,
+        name="row_count_drop",
+        description=f"Warns when the table lost more than {ROW_DROP_WARN_SHARE:.0%} of its rows since the "
+        "previous materialization (RETAIL_CHECK_ROW_DROP_WARN_SHARE).",
+    )
+    def _check(
+        context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource, alerting: AlertingResource
+    ) -> dg.AssetCheckResult:
+        counts = row_counts(context.instance, asset.key)
+        if len(counts) < 2:
+            result = dg.AssetCheckResult(passed=True, metadata={"details": "no previous materialization to compare"})
+        else:
+            current, previous = counts
+            drop = (previous - current) / previous if previous else 0.0
+            result = dg.AssetCheckResult(
+                passed=drop <= ROW_DROP_WARN_SHARE,
+                severity=dg.AssetCheckSeverity.WARN,
+                metadata={
+                    "current_rows": current,
+                    "previous_rows": previous,
+                    "drop_share": dg.MetadataValue.float(round(drop, 4)),
+                    "details": f"{previous:,} -> {current:,} rows ({drop:.1%} fewer)",
+                },
+            )
+        return report(context, warehouse, alerting, result)
+
+    return _check
+
+
+row_drop_checks = [_row_drop_check(asset) for asset in MART_ASSETS]

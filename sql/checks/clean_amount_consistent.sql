@@ -1,0 +1,8 @@
+-- clean.order_lines: amount = quantity x unit_price, exactly (numeric arithmetic).
+SELECT count(*) AS failed_rows, string_agg(line_id::text, ', ') AS details
+FROM (
+    SELECT line_id FROM clean.order_lines
+    WHERE amount IS DISTINCT FROM quantity * unit_price
+    ORDER BY line_id
+    LIMIT 20
+) AS bad;

@@ -1,0 +1,9 @@
+-- clean.order_lines: a cancellation of a product takes units back, so its quantity is negative.
+-- (Manual entries and fees under 'C' invoices exist in the real data: only product lines are checked.)
+SELECT count(*) AS failed_rows, string_agg(invoice_no || '/' || stock_code, ', ') AS details
+FROM (
+    SELECT invoice_no, stock_code FROM clean.order_lines
+    WHERE is_cancellation AND NOT is_non_product AND quantity >= 0
+    ORDER BY line_id
+    LIMIT 20
+) AS bad;

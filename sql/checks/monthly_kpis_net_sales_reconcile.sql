@@ -1,0 +1,5 @@
+-- marts.monthly_kpis: the months' net sales add up to the clean layer's total.
+SELECT CASE WHEN k.total IS DISTINCT FROM c.total THEN 1 ELSE 0 END AS failed_rows,
+       format('monthly sum %s, clean total %s', k.total, c.total) AS details
+FROM (SELECT coalesce(sum(net_sales), 0) AS total FROM marts.monthly_kpis) AS k,
+     (SELECT coalesce(sum(amount), 0) AS total FROM clean.order_lines) AS c;

@@ -1,0 +1,10 @@
+-- marts.rfm_scores: exactly the customers with purchase lines (SPEC 4.3), once each.
+WITH expected AS (
+    SELECT DISTINCT customer_id FROM clean.order_lines
+    WHERE customer_id IS NOT NULL AND quantity > 0 AND amount > 0 AND description IS NOT NULL
+)
+SELECT
+    (SELECT count(*) FROM expected AS e WHERE NOT EXISTS (SELECT 1 FROM marts.rfm_scores AS r WHERE r.customer_id = e.customer_id))
+  + (SELECT count(*) FROM marts.rfm_scores AS r WHERE NOT EXISTS (SELECT 1 FROM expected AS e WHERE e.customer_id = r.customer_id))
+  + (SELECT count(*) - count(DISTINCT customer_id) FROM marts.rfm_scores) AS failed_rows,
+    format('%s expected customers, %s scored', (SELECT count(*) FROM expected), (SELECT count(*) FROM marts.rfm_scores)) AS details;
