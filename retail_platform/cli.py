@@ -37,12 +37,7 @@ def _prepare_environment(args: argparse.Namespace) -> tuple[str, bool]:
     _write_local_instance_config(Path(os.environ["DAGSTER_HOME"]))
     started_here = False
     if not os.environ.get("RETAIL_WAREHOUSE_URL"):
-        info = (
-            PostmasterInfo.read_from_pgdata(paths.pgdata)
-            if (paths.pgdata / "postmaster.pid").exists()
-            else None
-        )
-        started_here = info is None or not info.is_running()
+        started_here = not is_running(paths.pgdata)
     url = resolve_warehouse_url(paths=paths)
     os.environ["RETAIL_WAREHOUSE_URL"] = url
     return url, started_here

@@ -10,7 +10,7 @@ WITH hashed AS (
     FROM load_checked AS c
     WHERE c.export_no = :export_no AND cardinality(c.problems) = 0
 ), numbered AS (
-    SELECT h.*, 1::bigint AS occurrence
+    SELECT h.*, row_number() OVER (PARTITION BY h.line_hash ORDER BY h.source_row) AS occurrence
     FROM hashed AS h
 )
 INSERT INTO raw.transactions (

@@ -13,6 +13,9 @@ from retail_platform.ingestion.loader import DEFAULT_MAX_REJECTED_SHARE
 RAW_TRANSACTIONS = dg.AssetKey(["raw", "transactions"])
 RAW_FILE_LOADS = dg.AssetKey(["raw", "file_loads"])
 RAW_REJECTED_LINES = dg.AssetKey(["raw", "rejected_lines"])
+# Dagster concurrency pool of the load: the deployed instance (dagster.yaml) and the local one allow one run
+# holding it at a time, so two loads into the warehouse never run at once.
+WAREHOUSE_LOAD_POOL = "retail_warehouse_load"
 
 
 class LandingLoadConfig(dg.Config):
@@ -44,6 +47,7 @@ class LandingLoadConfig(dg.Config):
             kinds={"postgres"},
         ),
     ],
+    pool=WAREHOUSE_LOAD_POOL,
 )
 def raw_transactions(
     context: dg.AssetExecutionContext,
