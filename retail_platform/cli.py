@@ -43,12 +43,34 @@ def _prepare_environment(args: argparse.Namespace) -> tuple[str, bool]:
     return url, started_here
 
 
+LOCAL_INSTANCE_MARKER = "# Written by retail-platform"
+LOCAL_INSTANCE_CONFIG = f"""{LOCAL_INSTANCE_MARKER}: the LOCAL Dagster instance of `retail-platform run` / `ui`.
+# Run history in SQLite beside this file, runs as local processes. The deployed instance (PostgreSQL storage,
+# Docker run launcher) is dagster.yaml at the project root; it is never read by local runs.
+# Delete the first line to keep your own edits: the file is then left alone.
+telemetry:
+  enabled: false
+concurrency:
+  runs:
+    max_concurrent_runs: 2
+  pools:
+    # As deployed: a run needing a busy pool waits in the queue; one load into the warehouse at a time.
+    granularity: run
+    default_limit: 1
+"""
+_LEGACY_LOCAL_INSTANCE_CONFIG = "telemetry:\n  enabled: false\n"
+
+
 def _write_local_instance_config(dagster_home: Path) -> None:
-    """A local Dagster instance for ``run`` and ``ui``: run history under RETAIL_HOME, telemetry off."""
+    """A local Dagster instance for ``run`` and ``ui``: run history under RETAIL_HOME, telemetry off, the same
+    concurrency rules as the deployed instance. A file written by an earlier version is refreshed; a file
+    someone wrote by hand (no marker line) is kept."""
     dagster_home.mkdir(parents=True, exist_ok=True)
     config = dagster_home / "dagster.yaml"
-    if not config.exists():
-        config.write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
+    current = config.read_text(encoding="utf-8") if config.exists() else None
+    if current is None or current == _LEGACY_LOCAL_INSTANCE_CONFIG or current.startswith(LOCAL_INSTANCE_MARKER):
+        if current != LOCAL_INSTANCE_CONFIG:
+            config.write_text(LOCAL_INSTANCE_CONFIG, encoding="utf-8")
 
 
 def cmd_generate(args: argparse.Namespace) -> int:

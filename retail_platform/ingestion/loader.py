@@ -169,7 +169,7 @@ def _load_new(
     params = {"load_id": result.load_id, "file_name": path.name, "export_names": export_names}
     conn.execute(text(read_sql("ingestion/04_insert_rejected_lines.sql")), params)
     result.rejected_samples = _rejected_samples(conn, result.load_id)
-    if result.lines_read and result.lines_rejected / result.lines_read >= max_rejected_share:
+    if result.lines_read and result.lines_rejected / result.lines_read > max_rejected_share:
         result.status = "rejected"
         result.error = (
             f"{result.lines_rejected:,} of {result.lines_read:,} lines are invalid "

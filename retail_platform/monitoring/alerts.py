@@ -111,8 +111,8 @@ def raise_alert(engine: Engine, alert: Alert, *, webhook_url: str | None = None)
         with engine.begin() as conn:
             conn.execute(
                 text(
-                    "UPDATE ops.alerts SET delivered_at = CASE WHEN :error IS NULL THEN now() END,"
-                    " delivery_error = :error WHERE alert_id = :alert_id"
+                    "UPDATE ops.alerts SET delivered_at = CASE WHEN CAST(:error AS text) IS NULL THEN now() END,"
+                    " delivery_error = CAST(:error AS text) WHERE alert_id = :alert_id"
                 ),
                 {"error": error, "alert_id": alert_id},
             )

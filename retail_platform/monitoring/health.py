@@ -82,14 +82,19 @@ def last_materialization(instance: dg.DagsterInstance, key: dg.AssetKey) -> tupl
 
 
 def _check_health(instance: dg.DagsterInstance, spec) -> CheckHealth:
-    record = instance.get_latest_asset_check_evaluation_record(spec.key)
+    """The latest *completed* evaluation: a check planned in a run that stopped early (downstream of a failed
+    blocking check) keeps its previous result rather than showing as unknown."""
+    from dagster._core.storage.asset_check_execution_record import COMPLETED_ASSET_CHECK_EXECUTION_RECORD_STATUSES
+
     health = CheckHealth(name=spec.name, status="not_evaluated", blocking=bool(getattr(spec, "blocking", False)))
-    if record is None:
-        return health
-    evaluation = getattr(record, "evaluation", None) or (
-        record.event.asset_check_evaluation if record.event and record.event.dagster_event else None
+    records = instance.event_log_storage.get_asset_check_execution_history(
+        spec.key, limit=1, status=set(COMPLETED_ASSET_CHECK_EXECUTION_RECORD_STATUSES)
     )
-    if evaluation is None:
+    if not records:
+        return health
+    record = records[0]
+    evaluation = record.event.dagster_event.event_specific_data if record.event and record.event.dagster_event else None
+    if evaluation is None or not hasattr(evaluation, "passed"):
         health.status = str(record.status.value).lower()
         return health
     health.status = "passed" if evaluation.passed else "failed"

@@ -38,7 +38,9 @@ def random_facts(seed: int, customers: int) -> pd.DataFrame:
     """Shuffled customer ids, continuous last purchases and monetary (unique values), tied frequencies."""
     rng = np.random.default_rng(seed)
     ids = rng.permutation(np.arange(12000, 12000 + customers))
-    last = pd.Timestamp("2011-12-09 12:50") - pd.to_timedelta(rng.integers(0, 400 * 24 * 60, customers), "min")
+    last = pd.Timestamp("2011-12-09 12:50") - pd.to_timedelta(
+        rng.integers(0, 400 * 24 * 60, customers), "min"
+    )
     return pd.DataFrame(
         {
             "customer_id": ids,
@@ -58,7 +60,9 @@ def spec_scores(frame: pd.DataFrame, snapshot: pd.Timestamp) -> pd.DataFrame:
             "customer_id": by_id["customer_id"],
             "recency_days": recency,
             "r_score": pd.qcut(recency, 5, labels=[5, 4, 3, 2, 1]).astype(int),
-            "f_score": pd.qcut(by_id["frequency"].rank(method="first"), 5, labels=[1, 2, 3, 4, 5]).astype(int),
+            "f_score": pd.qcut(by_id["frequency"].rank(method="first"), 5, labels=[1, 2, 3, 4, 5]).astype(
+                int
+            ),
             "m_score": pd.qcut(by_id["monetary"], 5, labels=[1, 2, 3, 4, 5]).astype(int),
         }
     )
@@ -125,7 +129,13 @@ def test_recency_is_floor_of_days_to_the_snapshot():
 
 def test_default_snapshot_is_midnight_after_the_latest_purchase_day():
     scored = score_customers(
-        facts([(1, "2011-12-09 12:50", 1, 10.0), (2, "2011-12-01 08:00", 1, 20.0), (3, "2011-11-30 23:59", 1, 5.0)])
+        facts(
+            [
+                (1, "2011-12-09 12:50", 1, 10.0),
+                (2, "2011-12-01 08:00", 1, 20.0),
+                (3, "2011-11-30 23:59", 1, 5.0),
+            ]
+        )
     ).set_index("customer_id")
     assert (scored["snapshot_date"] == pd.Timestamp("2011-12-10 00:00")).all()
     assert scored["recency_days"].to_dict() == {1: 0, 2: 8, 3: 9}
@@ -169,7 +179,8 @@ def test_scores_equal_pandas_qcut(seed, customers):
     for column in ["recency_days", "r_score", "f_score", "m_score"]:
         assert actual[column].astype(int).tolist() == expected[column].tolist(), column
     assert actual["rfm_score"].tolist() == [
-        f"{r}{f}{m}" for r, f, m in zip(expected["r_score"], expected["f_score"], expected["m_score"], strict=True)
+        f"{r}{f}{m}"
+        for r, f, m in zip(expected["r_score"], expected["f_score"], expected["m_score"], strict=True)
     ]
     assert [SPEC_SEGMENTS[(r, f)] for r, f in zip(expected["r_score"], expected["f_score"], strict=True)] == (
         actual["segment"].tolist()
@@ -186,7 +197,10 @@ def test_f_score_breaks_frequency_ties_by_ascending_customer_id():
 
 def test_f_score_ties_within_groups_of_equal_frequency():
     # Ten customers, given in reverse id order. Frequencies: 1 x 6 (ids 1..6), 2 x 2 (ids 7, 8), 3, 9.
-    rows = [(cid, "2011-01-01", freq, 10.0 * cid) for cid, freq in zip(range(1, 11), [1] * 6 + [2, 2, 3, 9])]
+    rows = [
+        (cid, "2011-01-01", freq, 10.0 * cid)
+        for cid, freq in zip(range(1, 11), [1] * 6 + [2, 2, 3, 9], strict=True)
+    ]
     # Reverse id order, and make the frequency-1 ids non-contiguous in the input.
     data = facts(rows[::-1])
     scored = score_customers(data, pd.Timestamp("2011-02-01")).set_index("customer_id")
@@ -197,7 +211,10 @@ def test_f_score_ties_within_groups_of_equal_frequency():
 def test_f_score_splits_tied_frequencies_across_a_bin_edge_by_id():
     # Frequencies 1, 2, 2, 3, ..., 9 for ids 1..10: qcut of the average ranks would put ids 2 and 3 together,
     # SPEC's rank(method="first") gives ranks 1..10, so ids 2 and 3 fall in different bins.
-    rows = [(cid, "2011-01-01", freq, 1.0 + cid) for cid, freq in zip(range(1, 11), [1, 2, 2, 3, 4, 5, 6, 7, 8, 9])]
+    rows = [
+        (cid, "2011-01-01", freq, 1.0 + cid)
+        for cid, freq in zip(range(1, 11), [1, 2, 2, 3, 4, 5, 6, 7, 8, 9], strict=True)
+    ]
     scored = score_customers(facts(rows[::-1]), pd.Timestamp("2011-02-01")).set_index("customer_id")
     assert scored["f_score"].to_dict() == {1: 1, 2: 1, 3: 2, 4: 2, 5: 3, 6: 3, 7: 4, 8: 4, 9: 5, 10: 5}
 
@@ -215,7 +232,10 @@ def test_equal_recency_and_monetary_share_a_quantile_bin():
     snapshot = pd.Timestamp("2011-12-10")
     days = [0, 0, 1, 1, 2, 2, 3, 3, 4, 4]
     money = [5.0, 5.0, 10.0, 10.0, 20.0, 20.0, 40.0, 40.0, 80.0, 80.0]
-    rows = [(cid, snapshot - pd.Timedelta(days=d, hours=3), 1, m) for cid, d, m in zip(range(1, 11), days, money)]
+    rows = [
+        (cid, snapshot - pd.Timedelta(days=d, hours=3), 1, m)
+        for cid, d, m in zip(range(1, 11), days, money, strict=True)
+    ]
     scored = score_customers(facts(rows), snapshot).set_index("customer_id")
     assert scored["recency_days"].tolist() == days
     assert scored["r_score"].tolist() == [5, 5, 4, 4, 3, 3, 2, 2, 1, 1]
@@ -260,8 +280,8 @@ def test_segment_names_are_the_ten_of_the_spec():
 
 def test_rfm_score_is_three_digit_text():
     scored = score_customers(random_facts(5, 60), pd.Timestamp("2011-12-10"))
-    for r, f, m, text in zip(scored["r_score"], scored["f_score"], scored["m_score"], scored["rfm_score"],
-                             strict=True):  # fmt: skip
+    digits = zip(scored["r_score"], scored["f_score"], scored["m_score"], scored["rfm_score"], strict=True)
+    for r, f, m, text in digits:
         assert isinstance(text, str)
         assert len(text) == 3
         assert text == f"{r}{f}{m}"
@@ -277,7 +297,12 @@ def test_rfm_score_is_three_digit_text():
 @pytest.mark.parametrize("tied", [False, True])
 def test_tiny_inputs_score_within_range(customers, tied):
     rows = [
-        (cid, "2011-12-01 10:00" if tied else f"2011-12-0{cid} 10:00", 1 if tied else cid, 10.0 if tied else cid)
+        (
+            cid,
+            "2011-12-01 10:00" if tied else f"2011-12-0{cid} 10:00",
+            1 if tied else cid,
+            10.0 if tied else cid,
+        )
         for cid in range(1, customers + 1)
     ]
     scored = score_customers(facts(rows))
@@ -287,6 +312,15 @@ def test_tiny_inputs_score_within_range(customers, tied):
         assert scored[column].between(1, 5).all(), column
     assert scored["rfm_score"].str.fullmatch(r"[1-5]{3}").all()
     assert set(scored["segment"]) <= TEN_SEGMENTS
+
+
+def test_a_single_customer_gets_the_middle_scores():
+    # qcut cannot bin one value; README documents the choice: 3 on every score.
+    scored = score_customers(facts([(42, "2011-12-01 10:00", 3, 99.0)]))
+    assert scored[["r_score", "f_score", "m_score"]].iloc[0].tolist() == [3, 3, 3]
+    assert scored["rfm_score"].tolist() == ["333"]
+    assert scored["segment"].tolist() == ["Need Attention"]
+    assert scored["recency_days"].tolist() == [0]
 
 
 def test_no_customers_gives_an_empty_frame():

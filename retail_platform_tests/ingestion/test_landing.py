@@ -11,6 +11,7 @@ import random
 import shutil
 import time
 import zipfile
+import zlib
 from pathlib import Path
 
 import pyarrow as pa
@@ -84,6 +85,14 @@ def corrupt_xlsx(source: Path, target: Path) -> Path:
     return target
 
 
+def flip(content: bytes, start: int, length: int) -> bytes:
+    """``content`` with ``length`` bytes from ``start`` on inverted: a file damaged in transit."""
+    damaged = bytearray(content)
+    for index in range(start, start + length):
+        damaged[index] ^= 0xFF
+    return bytes(damaged)
+
+
 def test_a_drop_of_good_and_bad_files(engine: Engine, paths: RetailPaths, tmp_path: Path) -> None:
     landing = paths.landing
     good = {  # name -> lines, each over its own month so that no line is shared by two files
@@ -111,6 +120,7 @@ def test_a_drop_of_good_and_bad_files(engine: Engine, paths: RetailPaths, tmp_pa
         "truncated.parquet": "not a readable Parquet",
         "nested.parquet": "not a readable Parquet",
         "garbled.csv.gz": "cannot read",
+        "bad_crc.csv.gz": "CRC",
         "no_price.csv": "missing columns unit_price",
         "mostly_bad.csv": "above the 10% limit",
     }
@@ -126,9 +136,13 @@ def test_a_drop_of_good_and_bad_files(engine: Engine, paths: RetailPaths, tmp_pa
     (landing / "truncated.parquet").write_bytes(parquet[: len(parquet) // 2])
     nested = pa.table({name: [[1, 2]] if name == "Quantity" else ["x"] for name in UCI2_HEADER})
     pq.write_table(nested, landing / "nested.parquet")
-    gz = bytearray((tmp_path / "source.csv.gz").read_bytes())
-    gz[len(gz) // 2 : len(gz) // 2 + 64] = bytes(rng.randrange(256) for _ in range(64))
-    (landing / "garbled.csv.gz").write_bytes(bytes(gz))
+    gz = (tmp_path / "source.csv.gz").read_bytes()
+    (landing / "garbled.csv.gz").write_bytes(flip(gz, 1000, 100))  # an invalid deflate stream
+    (landing / "bad_crc.csv.gz").write_bytes(flip(gz, len(gz) - 2000, 100))  # inflates, checksum wrong
+    with pytest.raises(zlib.error):
+        gzip.decompress((landing / "garbled.csv.gz").read_bytes())
+    with pytest.raises(gzip.BadGzipFile, match="CRC"):
+        gzip.decompress((landing / "bad_crc.csv.gz").read_bytes())
     write_csv(
         landing / "no_price.csv",
         [[*line()[:5], *line()[6:]]],

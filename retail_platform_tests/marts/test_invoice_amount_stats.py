@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from retail_platform_tests.marts import Line, fetch, insert_clean, lines_frame, random_lines, run_transforms
 from retail_platform.warehouse.sql_files import read_sql
+from retail_platform_tests.marts import Line, fetch, insert_clean, lines_frame, random_lines, run_transforms
 
 STATS = ["invoices", "min_amount", "mean_amount", "median_amount", "mode_amount", "max_amount", "p85_amount"]
 
@@ -115,7 +115,9 @@ def test_hand_made_invoices(engine):
 
 
 def test_mode_is_the_smallest_of_the_most_frequent(engine):
-    lines = [Line(str(n), unit_price=price) for n, price in enumerate(["30", "30", "5", "5", "12", "40", "2"])]
+    lines = [
+        Line(str(n), unit_price=price) for n, price in enumerate(["30", "30", "5", "5", "12", "40", "2"])
+    ]
     insert_clean(engine, lines)
     actual = stats(engine)
     assert actual["all"]["mode_amount"] == Decimal("5")

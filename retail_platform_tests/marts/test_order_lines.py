@@ -56,7 +56,9 @@ def test_flags_for_cancellations_and_adjustments(engine):
         BASE.but(invoice_no="C489449", quantity=-12),
         BASE.but(invoice_no="A563185", stock_code="B", description="Adjust bad debt", unit_price="11062.06"),
         BASE.but(invoice_no="A563186", stock_code="B", description="Adjust bad debt", unit_price="-11062.06"),
-        BASE.but(invoice_no="C536379", stock_code="D", description="Discount", quantity=-1, unit_price="27.5"),
+        BASE.but(
+            invoice_no="C536379", stock_code="D", description="Discount", quantity=-1, unit_price="27.5"
+        ),
     ]
     load_raw(engine, lines)
     clean = clean_lines(engine).set_index("invoice_no")

@@ -110,9 +110,15 @@ def test_country_totals_and_shares(engine, seed):
 def test_top_products_by_hand(engine):
     lines = [
         Line("1", stock_code="22041", description="RECORD FRAME", quantity=10, unit_price="2", customer_id=1),
-        Line("2", stock_code="22041", description="RECORD FRAME 7\"", quantity=1, unit_price="2", customer_id=2),
-        Line("3", stock_code="22041", description="RECORD FRAME", quantity=1, unit_price="2", customer_id=None),
-        Line("C4", stock_code="22041", description="RECORD FRAME", quantity=-5, unit_price="2", customer_id=1),
+        Line(
+            "2", stock_code="22041", description='RECORD FRAME 7"', quantity=1, unit_price="2", customer_id=2
+        ),
+        Line(
+            "3", stock_code="22041", description="RECORD FRAME", quantity=1, unit_price="2", customer_id=None
+        ),
+        Line(
+            "C4", stock_code="22041", description="RECORD FRAME", quantity=-5, unit_price="2", customer_id=1
+        ),
         Line("5", stock_code="85123A", quantity=3, unit_price="5", customer_id=3),
         # Non-product codes and adjustments never rank, however large.
         Line("6", stock_code="POST", description="POSTAGE", quantity=1, unit_price="1000"),
@@ -140,13 +146,17 @@ def test_top_products_are_at_most_a_hundred_ranked_by_net_sales(engine):
         Line(str(1000 + n), stock_code=f"2{n:04d}", quantity=n + 1, unit_price="1.25", customer_id=n)
         for n in range(105)
     ]
-    lines += [Line(f"9{n}", stock_code=code, unit_price="5000") for n, code in enumerate(["POST", "M", "S", "D"])]
+    lines += [
+        Line(f"9{n}", stock_code=code, unit_price="5000") for n, code in enumerate(["POST", "M", "S", "D"])
+    ]
     insert_clean(engine, lines)
     run_transforms(engine, "marts.top_products")
     top = fetch(engine, "SELECT * FROM marts.top_products ORDER BY rank")
     frame = lines_frame(lines)
     products = frame[~frame["stock_code"].map(spec_is_non_product) & ~frame["invoice_no"].str.startswith("A")]
-    net = pd.Series({code: sum(group["amount"], Decimal(0)) for code, group in products.groupby("stock_code")})
+    net = pd.Series(
+        {code: sum(group["amount"], Decimal(0)) for code, group in products.groupby("stock_code")}
+    )
     expected = net.sort_values(ascending=False).head(100)
     assert len(top) == 100
     assert top["rank"].tolist() == list(range(1, 101))

@@ -21,20 +21,30 @@ TEN_SEGMENTS = [
 HAND_MADE = [
     # Customer 1: invoices 100 (two lines) and 101 count; every other line of theirs is filtered out.
     Line("100", quantity=2, unit_price="1.5", invoice_date="2011-01-01 09:00:00", customer_id=1),
-    Line("100", stock_code="22041", quantity=1, unit_price="10", invoice_date="2011-01-01 09:00:00",
-         customer_id=1),  # fmt: skip
+    Line(
+        "100",
+        stock_code="22041",
+        quantity=1,
+        unit_price="10",
+        invoice_date="2011-01-01 09:00:00",
+        customer_id=1,
+    ),
     Line("101", quantity=4, unit_price="0.25", invoice_date="2011-01-02 10:00:00", customer_id=1),
     Line("C102", quantity=-5, unit_price="2", invoice_date="2011-02-01 10:00:00", customer_id=1),
     Line("103", quantity=3, unit_price="0", invoice_date="2011-02-03 10:00:00", customer_id=1),
     Line("A104", stock_code="B", unit_price="-50", invoice_date="2011-02-04 10:00:00", customer_id=1),
-    Line("105", quantity=2, unit_price="3", description=None, invoice_date="2011-02-05 10:00:00", customer_id=1),
+    Line(
+        "105", quantity=2, unit_price="3", description=None, invoice_date="2011-02-05 10:00:00", customer_id=1
+    ),
     Line("106", quantity=-1, unit_price="-3", invoice_date="2011-02-06 10:00:00", customer_id=1),
     # Guests are nobody's.
     Line("107", quantity=100, unit_price="1", invoice_date="2011-03-01 10:00:00", customer_id=None),
     # Customer 2: one tiny purchase. Customer 3: nothing that counts, so no row.
     Line("108", quantity=3, unit_price="0.001", invoice_date="2011-01-05 23:59:00", customer_id=2),
     Line("C109", quantity=-1, unit_price="5", invoice_date="2011-01-06 10:00:00", customer_id=3),
-    Line("110", quantity=1, unit_price="5", description=None, invoice_date="2011-01-07 10:00:00", customer_id=3),
+    Line(
+        "110", quantity=1, unit_price="5", description=None, invoice_date="2011-01-07 10:00:00", customer_id=3
+    ),
 ]
 
 
@@ -48,7 +58,9 @@ def assert_facts_equal(actual: pd.DataFrame, expected: pd.DataFrame) -> None:
     actual = actual.sort_values("customer_id").reset_index(drop=True)
     expected = expected.sort_values("customer_id").reset_index(drop=True)
     assert actual["customer_id"].astype(int).tolist() == expected["customer_id"].astype(int).tolist()
-    assert pd.to_datetime(actual["last_purchase"]).tolist() == pd.to_datetime(expected["last_purchase"]).tolist()
+    assert (
+        pd.to_datetime(actual["last_purchase"]).tolist() == pd.to_datetime(expected["last_purchase"]).tolist()
+    )
     assert actual["frequency"].astype(int).tolist() == expected["frequency"].astype(int).tolist()
     # read_sql_query hands numeric over as float (as the asset reads it): compare to 1e-12 relative.
     assert actual["monetary"].astype(float).tolist() == pytest.approx(
@@ -133,11 +145,19 @@ def test_segments_from_hand_made_scores(engine):
             (7, 300, 1, 7.25, 1, 1, 2, "112", "Hibernating"),
         ],
         columns=[
-            "customer_id", "recency_days", "frequency", "monetary", "r_score", "f_score", "m_score", "rfm_score",
+            "customer_id",
+            "recency_days",
+            "frequency",
+            "monetary",
+            "r_score",
+            "f_score",
+            "m_score",
+            "rfm_score",
             "segment",
         ],
-    ).assign(last_purchase=lambda frame: snapshot - pd.to_timedelta(frame["recency_days"], "D"),
-             snapshot_date=snapshot)  # fmt: skip
+    )
+    scores["last_purchase"] = snapshot - pd.to_timedelta(scores["recency_days"], "D")
+    scores["snapshot_date"] = snapshot
     write_scores(engine, scores)
     actual = segments(engine)
     assert_segments_match_pandas(actual, scores)
@@ -155,7 +175,9 @@ def test_segments_after_scoring_random_lines(engine, seed):
     scores = score_customers(facts_query(engine))
     assert len(scores) > 30
     write_scores(engine, scores)
-    stored = fetch(engine, "SELECT customer_id, segment, rfm_score FROM marts.rfm_scores ORDER BY customer_id")
+    stored = fetch(
+        engine, "SELECT customer_id, segment, rfm_score FROM marts.rfm_scores ORDER BY customer_id"
+    )
     assert stored["segment"].tolist() == scores["segment"].tolist()
     assert_segments_match_pandas(segments(engine), scores)
 

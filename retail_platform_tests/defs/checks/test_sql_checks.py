@@ -1,0 +1,144 @@
+"""Every SQL-backed check passes on a warehouse the graph built, and fails (with its severity, an alert in
+ops.alerts, and a resolution once it passes again) after a targeted corruption of hand-picked rows."""
+
+import dagster as dg
+import pytest
+from sqlalchemy import text
+
+CLEAN = dg.AssetKey(["clean", "order_lines"])
+FILE_LOADS = dg.AssetKey(["raw", "file_loads"])
+TRANSACTIONS = dg.AssetKey(["raw", "transactions"])
+REJECTED = dg.AssetKey(["raw", "rejected_lines"])
+KPIS = dg.AssetKey(["marts", "monthly_kpis"])
+STATS = dg.AssetKey(["marts", "invoice_amount_stats"])
+SCORES = dg.AssetKey(["marts", "rfm_scores"])
+SEGMENTS = dg.AssetKey(["marts", "rfm_segments"])
+
+FIRST_LINE = "(SELECT min(line_id) FROM clean.order_lines)"
+
+# check -> (asset, corruption, expected severity)
+CORRUPTIONS = {
+    "raw_file_accounting": (
+        FILE_LOADS,
+        "UPDATE raw.file_loads SET lines_read = lines_read + 1, lines_loaded = lines_loaded + 1",
+        "ERROR",
+    ),
+    "raw_rejected_share": (
+        TRANSACTIONS,
+        "UPDATE raw.file_loads SET lines_rejected = lines_read / 2, lines_already_present = 0,"
+        " lines_loaded = lines_read - lines_read / 2",
+        "WARN",
+    ),
+    "raw_rejected_lines_explained": (
+        REJECTED,
+        "INSERT INTO raw.rejected_lines (load_id, file_name, source_export, source_row, raw_text, reason)"
+        " SELECT load_id, file_name, file_name, 2, 'x,y', '' FROM raw.file_loads LIMIT 1",
+        "ERROR",
+    ),
+    "clean_keys_not_null": (CLEAN, f"UPDATE clean.order_lines SET invoice_no = ' ' WHERE line_id = {FIRST_LINE}", "ERROR"),
+    "clean_amount_consistent": (
+        CLEAN,
+        f"UPDATE clean.order_lines SET amount = amount + 0.01 WHERE line_id = {FIRST_LINE}",
+        "ERROR",
+    ),
+    "clean_dates_plausible": (
+        CLEAN,
+        f"UPDATE clean.order_lines SET invoice_date = now() + interval '30 days' WHERE line_id = {FIRST_LINE}",
+        "ERROR",
+    ),
+    "clean_covers_raw": (CLEAN, f"DELETE FROM clean.order_lines WHERE line_id = {FIRST_LINE}", "ERROR"),
+    "clean_cancellations_negative": (
+        CLEAN,
+        "UPDATE clean.order_lines SET quantity = 3 WHERE line_id = (SELECT min(line_id) FROM clean.order_lines"
+        " WHERE is_cancellation AND NOT is_non_product)",
+        "WARN",
+    ),
+    "monthly_kpis_net_sales_reconcile": (
+        KPIS,
+        "UPDATE marts.monthly_kpis SET net_sales = net_sales + 1 WHERE month = (SELECT max(month) FROM marts.monthly_kpis)",
+        "ERROR",
+    ),
+    "monthly_kpis_customers_add_up": (
+        KPIS,
+        "UPDATE marts.monthly_kpis SET new_customers = new_customers + 1 WHERE month = (SELECT min(month) FROM marts.monthly_kpis)",
+        "ERROR",
+    ),
+    "monthly_kpis_months_contiguous": (
+        KPIS,
+        "DELETE FROM marts.monthly_kpis WHERE month = (SELECT min(month) + interval '1 month' FROM marts.monthly_kpis)",
+        "ERROR",
+    ),
+    "invoice_amount_stats_ordered": (
+        STATS,
+        "UPDATE marts.invoice_amount_stats SET median_amount = max_amount + 1 WHERE variant = 'all'",
+        "ERROR",
+    ),
+    "rfm_scores_one_row_per_customer": (
+        SCORES,
+        "DELETE FROM marts.rfm_scores WHERE customer_id = (SELECT min(customer_id) FROM marts.rfm_scores)",
+        "ERROR",
+    ),
+    "rfm_scores_valid": (
+        SCORES,
+        "UPDATE marts.rfm_scores SET rfm_score = '000' WHERE customer_id = (SELECT min(customer_id) FROM marts.rfm_scores)",
+        "ERROR",
+    ),
+    "rfm_scores_segment_rule": (
+        SCORES,
+        "UPDATE marts.rfm_scores SET segment = CASE segment WHEN 'Champions' THEN 'Hibernating' ELSE 'Champions' END"
+        " WHERE customer_id = (SELECT min(customer_id) FROM marts.rfm_scores)",
+        "ERROR",
+    ),
+    "rfm_segments_add_up": (
+        SEGMENTS,
+        "UPDATE marts.rfm_segments SET customers = customers + 1 WHERE segment = 'Champions'",
+        "ERROR",
+    ),
+}
+
+
+@pytest.mark.parametrize("check_name", sorted(CORRUPTIONS))
+def test_check_passes_then_fails_on_corruption_and_alerts(warehouse, check_name):
+    asset, corruption, severity = CORRUPTIONS[check_name]
+    key = dg.AssetCheckKey(asset, check_name)
+
+    assert warehouse.run_check(key).passed
+
+    warehouse.sql(corruption)
+    failed = warehouse.run_check(key)
+    assert not failed.passed
+    assert failed.severity.value == severity
+    assert failed.metadata["failed_rows"].value >= 1
+
+    with warehouse.engine.connect() as conn:
+        alerts = conn.execute(
+            text("SELECT kind, severity, asset_key, check_name, message, resolved_at FROM ops.alerts")
+        ).all()
+    assert len(alerts) == 1
+    alert = alerts[0]
+    assert (alert.kind, alert.severity, alert.check_name) == ("check_failure", severity, check_name)
+    assert alert.asset_key == asset.to_user_string() and alert.resolved_at is None
+    assert check_name in alert.message
+
+    # Failing again does not page twice; the alert stays open.
+    assert not warehouse.run_check(key).passed
+    with warehouse.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM ops.alerts")).scalar_one() == 1
+
+
+def test_passing_again_resolves_the_alert(warehouse):
+    key = dg.AssetCheckKey(CLEAN, "clean_amount_consistent")
+    warehouse.sql(f"UPDATE clean.order_lines SET amount = amount + 1 WHERE line_id = {FIRST_LINE}")
+    assert not warehouse.run_check(key).passed
+    warehouse.sql(f"UPDATE clean.order_lines SET amount = quantity * unit_price WHERE line_id = {FIRST_LINE}")
+    assert warehouse.run_check(key).passed
+    with warehouse.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM ops.alerts WHERE resolved_at IS NULL")).scalar_one() == 0
+        assert conn.execute(text("SELECT count(*) FROM ops.alerts")).scalar_one() == 1
+
+
+def test_every_sql_check_is_covered_here():
+    from retail_platform.warehouse.sql_files import sql_dir
+
+    files = {path.stem for path in (sql_dir() / "checks").glob("*.sql")}
+    assert files == set(CORRUPTIONS)

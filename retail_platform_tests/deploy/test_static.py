@@ -1,0 +1,419 @@
+"""Static checks of the deployment files: what can be proven about `docker compose up` without a Docker engine.
+
+The compose file is read as Compose reads it (YAML merge keys, ``${VAR:-default}`` / ``${VAR:?error}``
+interpolation with the values of ``.env.example``); ``dagster.yaml`` and ``workspace.yaml`` are validated with
+Dagster's own schemas and classes.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+
+import pytest
+import yaml
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+from retail_platform_tests.deploy import support
+from retail_platform_tests.deploy.support import ROOT
+
+DAGSTER_SERVICES = ("migrate", "user_code", "webserver", "daemon")
+TEST_PASSWORDS = {
+    "POSTGRES_PASSWORD": "super-secret",
+    "DAGSTER_POSTGRES_PASSWORD": "dagster-secret",
+    "RETAIL_WAREHOUSE_PASSWORD": "warehouse-secret",
+}
+
+
+@pytest.fixture(scope="module")
+def env_example() -> dict[str, str]:
+    return support.read_env_file(support.ENV_EXAMPLE)
+
+
+@pytest.fixture(scope="module")
+def env(env_example) -> dict[str, str]:
+    """The environment of `docker compose up` after `cp .env.example .env` and filling in the passwords."""
+    return {**env_example, **TEST_PASSWORDS}
+
+
+@pytest.fixture(scope="module")
+def compose(env) -> dict:
+    return support.compose(env)
+
+
+@pytest.fixture(scope="module")
+def services(compose) -> dict:
+    return compose["services"]
+
+
+@pytest.fixture(scope="module")
+def instance_yaml() -> dict:
+    return support.load_yaml(support.DAGSTER_YAML)
+
+
+@pytest.fixture(scope="module")
+def launcher(instance_yaml) -> dict:
+    return instance_yaml["run_launcher"]["config"]
+
+
+# --- the compose file --------------------------------------------------------------------------------------------
+
+
+def test_compose_file_parses_with_the_expected_services(compose):
+    assert set(compose["services"]) == {"postgres", *DAGSTER_SERVICES}
+    assert compose["name"] == "retail_platform"
+    assert "version" not in compose, "the top-level version key is obsolete in Compose v2"
+
+
+def test_the_example_env_file_is_complete_and_holds_no_secret(env_example):
+    raw = support.raw_compose()
+    required = support.required_variables(raw)
+    # Compose refuses to start without them: each must be in .env.example, and empty there.
+    assert required == set(TEST_PASSWORDS)
+    for name in required:
+        assert name in env_example, f"{name} is required by docker-compose.yml but not in .env.example"
+        assert env_example[name] == "", f".env.example must not hold a value for the secret {name}"
+    with pytest.raises(support.MissingVariable):
+        support.compose(env_example)
+    # Every variable compose reads has a default or an entry in .env.example (commented optional ones count).
+    used = {
+        match["name"] or match["bare"]
+        for match in support._INTERPOLATION.finditer(support.COMPOSE_FILE.read_text())
+        if not match["escaped"]
+    }
+    documented = set(env_example) | set(
+        re.findall(r"^#\s*([A-Z_][A-Z0-9_]*)=", support.ENV_EXAMPLE.read_text(), re.MULTILINE)
+    )
+    # $${DAGSTER_POSTGRES_DB} in the healthcheck is the container's variable, escaped from compose.
+    assert used - documented == set(), "compose variables missing from .env.example"
+
+
+def test_no_secret_is_committed_in_the_deployment_files(services, instance_yaml):
+    for name, service in support.raw_compose()["services"].items():
+        for key, value in support.service_env(service).items():
+            if "PASSWORD" in key:
+                assert re.fullmatch(r"\$\{[A-Z_]+:\?[^}]+\}", value), f"{name}.{key} must come from .env"
+        url = support.service_env(service).get("RETAIL_WAREHOUSE_URL")
+        if url:
+            assert "${RETAIL_WAREHOUSE_PASSWORD:?" in url
+    for key, value in instance_yaml["storage"]["postgres"]["postgres_db"].items():
+        assert isinstance(value, dict) and set(value) == {"env"}, f"dagster.yaml storage {key} must be an env var"
+    gitignore = (ROOT / ".gitignore").read_text().split()
+    assert ".env" in gitignore
+    rules = support.dockerignore_rules()
+    assert not support.in_build_context(".env", rules)
+    assert not support.in_build_context(".git/config", rules)
+    assert not support.in_build_context(".retail_platform/pgdata/PG_VERSION", rules)
+    assert not support.in_build_context("landing/drop.csv", rules)
+
+
+def test_every_build_context_dockerfile_and_target_exists(services):
+    built = {name: service for name, service in services.items() if "build" in service}
+    assert set(built) == set(DAGSTER_SERVICES)
+    rules = support.dockerignore_rules()
+    for name, service in built.items():
+        build = service["build"]
+        context = (ROOT / build["context"]).resolve()
+        assert context.is_dir(), f"{name}: build context {context} is missing"
+        dockerfile = context / build.get("dockerfile", "Dockerfile")
+        assert dockerfile.is_file(), f"{name}: {dockerfile} is missing"
+        stages = support.dockerfile_stages(dockerfile)
+        assert build["target"] in stages, f"{name}: no stage {build['target']!r} in {dockerfile}"
+        # Every file the Dockerfile copies exists and is sent in the build context (not .dockerignored).
+        for instructions in stages.values():
+            for line in instructions:
+                if not line.upper().startswith("COPY ") or "--from" in line:
+                    continue
+                sources = line.split()[1:-1]
+                for source in sources:
+                    assert (context / source).exists(), f"{dockerfile.name}: COPY {source}: missing"
+                    assert support.in_build_context(source, rules), f"COPY {source} is .dockerignored"
+                    if (context / source).is_dir():
+                        files = [path for path in (context / source).rglob("*") if path.is_file()]
+                        sent = [f for f in files if support.in_build_context(str(f.relative_to(context)), rules)]
+                        assert sent, f"COPY {source}: nothing of it is in the build context"
+
+
+def test_images_are_pinned_and_shared_as_intended(services, launcher):
+    dockerfile = ROOT / "docker" / "Dockerfile"
+    text = dockerfile.read_text()
+    base = re.search(r"^ARG PYTHON_IMAGE=(\S+)$", text, re.MULTILINE)[1]
+    assert re.fullmatch(r"python:3\.11\.\d+-slim-bookworm(@sha256:[0-9a-f]{64})?", base), base
+    assert re.fullmatch(r"postgres:15\.\d+-bookworm(@sha256:[0-9a-f]{64})?", services["postgres"]["image"])
+
+    user_code = services["user_code"]
+    image = user_code["image"]
+    assert image == "retail_platform_user_code:latest"
+    # The run launcher starts each run in the image the code server reports: DAGSTER_CURRENT_IMAGE.
+    assert support.service_env(user_code)["DAGSTER_CURRENT_IMAGE"] == image
+    assert "image" not in launcher, "a fixed run launcher image would ignore the code location's image"
+    # Services sharing an image share its build, so compose never pulls a name it is meant to build.
+    by_image: dict[str, list[dict]] = {}
+    for service in services.values():
+        by_image.setdefault(service["image"], []).append(service.get("build"))
+    for name, builds in by_image.items():
+        assert all(build == builds[0] for build in builds), f"{name} is built in different ways"
+    assert services["migrate"]["image"] == image
+    assert services["webserver"]["image"] == services["daemon"]["image"] != image
+    assert user_code["build"]["target"] == "user_code" and services["webserver"]["build"]["target"] == "dagster"
+
+
+def test_requirements_lock_pins_every_runtime_dependency_within_pyproject():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    lines = [
+        line
+        for line in (ROOT / "docker" / "requirements.txt").read_text().splitlines()
+        if line and not line.startswith("#")
+    ]
+    pins = {}
+    for line in lines:
+        requirement = Requirement(line)
+        (spec,) = requirement.specifier
+        assert spec.operator == "==", line
+        pins[canonicalize_name(requirement.name)] = spec.version
+    for text in project["dependencies"]:
+        requirement = Requirement(text)
+        name = canonicalize_name(requirement.name)
+        assert name in pins, f"{name} is not pinned in docker/requirements.txt"
+        assert requirement.specifier.contains(pins[name], prereleases=True), (text, pins[name])
+    # Dagster's libraries are released in lockstep: 1.X.Y with 0.(X+16).Y.
+    major, minor, patch = pins["dagster"].split(".")
+    for library in ("dagster-postgres", "dagster-docker"):
+        assert pins[library] == f"0.{int(minor) + 16}.{patch}", library
+    for core in ("dagster-webserver", "dagster-graphql", "dagster-pipes", "dagster-shared"):
+        assert pins[core] == pins["dagster"], core
+
+
+def test_dockerfile_homes_match_the_compose_commands(services):
+    stages = support.dockerfile_stages(ROOT / "docker" / "Dockerfile")
+    base = " ".join(stages["base"])
+    assert "DAGSTER_HOME=/opt/dagster/dagster_home" in base
+    assert "COPY dagster.yaml /opt/dagster/dagster_home/dagster.yaml" in base
+    assert any("COPY workspace.yaml /opt/dagster/dagster_home/workspace.yaml" in line for line in stages["dagster"])
+    for name in ("webserver", "daemon"):
+        command = services[name]["command"]
+        assert support.option(command, "-w", "--workspace") == "/opt/dagster/dagster_home/workspace.yaml"
+    # compute logs: written by run containers (mounts of user_code), read by the webserver
+    storage_mount = "dagster_storage:/opt/dagster/dagster_home/storage"
+    assert storage_mount in services["user_code"]["volumes"]
+    assert storage_mount in services["webserver"]["volumes"]
+
+
+# --- environment variables -----------------------------------------------------------------------------------------
+
+
+def test_instance_variables_are_set_on_every_dagster_service(services, instance_yaml):
+    needed = support.env_references(instance_yaml)
+    assert needed == {
+        "DAGSTER_POSTGRES_HOST",
+        "DAGSTER_POSTGRES_PORT",
+        "DAGSTER_POSTGRES_USER",
+        "DAGSTER_POSTGRES_PASSWORD",
+        "DAGSTER_POSTGRES_DB",
+    }
+    for name in DAGSTER_SERVICES:
+        missing = needed - set(support.service_env(services[name]))
+        assert not missing, f"{name} lacks {missing}"
+    # the init script of the postgres service creates the same user and database
+    postgres_env = support.service_env(services["postgres"])
+    storage_env = support.service_env(services["daemon"])
+    for key in ("DAGSTER_POSTGRES_USER", "DAGSTER_POSTGRES_PASSWORD", "DAGSTER_POSTGRES_DB"):
+        assert postgres_env[key] == storage_env[key]
+    assert storage_env["DAGSTER_POSTGRES_HOST"] == "postgres"
+
+
+def test_the_run_launcher_forwards_everything_a_run_needs_from_the_daemon(services, instance_yaml, launcher):
+    forwarded = [name for name in launcher["env_vars"] if "=" not in name]
+    daemon_env = support.service_env(services["daemon"])
+    user_code_env = support.service_env(services["user_code"])
+    # DockerRunLauncher raises at launch for a listed variable the daemon does not have.
+    assert set(forwarded) <= set(daemon_env), set(forwarded) - set(daemon_env)
+    # The run rebuilds the instance from dagster.yaml: storage variables must reach it.
+    assert support.env_references(instance_yaml) <= set(forwarded)
+    # A run sees the same settings as the code server that defines it (SPEC §6 variables).
+    retail_settings = {key for key in user_code_env if key.startswith("RETAIL_")}
+    assert retail_settings == {"RETAIL_WAREHOUSE_URL", "RETAIL_HOME", "RETAIL_LANDING_DIR"}
+    assert retail_settings <= set(forwarded)
+    for key in forwarded:
+        assert daemon_env[key] == user_code_env[key], f"daemon and user_code disagree on {key}"
+    warehouse = daemon_env["RETAIL_WAREHOUSE_URL"]
+    assert warehouse == "postgresql://retail:warehouse-secret@postgres:5432/retail"
+    postgres_env = support.service_env(services["postgres"])
+    assert postgres_env["RETAIL_WAREHOUSE_USER"] == "retail" and postgres_env["RETAIL_WAREHOUSE_DB"] == "retail"
+
+
+def test_workspace_points_at_the_code_server_service(services):
+    workspace = support.load_yaml(support.WORKSPACE_YAML)
+    (entry,) = workspace["load_from"]
+    grpc = entry["grpc_server"]
+    assert support.env_references(grpc) == {"DAGSTER_CODE_SERVER_HOST", "DAGSTER_CODE_SERVER_PORT"}
+    user_code = services["user_code"]
+    command = user_code["command"]
+    port = support.option(command, "-p", "--port")
+    assert support.option(command, "-h", "--host") == "0.0.0.0", "the code server must listen beyond localhost"
+    assert support.option(command, "-m", "--module-name") == "retail_platform.definitions"
+    assert support.option(command, "--location-name") == grpc["location_name"] == "retail_platform"
+    assert str(port) in [str(p) for p in user_code["expose"]]
+    assert support.option(user_code["healthcheck"]["test"], "-p", "--port") == port
+    for name in ("webserver", "daemon"):
+        env = support.service_env(services[name])
+        assert env["DAGSTER_CODE_SERVER_HOST"] == "user_code", name
+        assert env["DAGSTER_CODE_SERVER_PORT"] == port, name
+        # The daemon (launching runs) and the webserver wait for a healthy code server.
+        assert services[name]["depends_on"]["user_code"]["condition"] == "service_healthy"
+        assert services[name]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+
+
+# --- network, ports, volumes ---------------------------------------------------------------------------------------
+
+
+def test_one_network_with_the_name_the_run_launcher_uses(compose, launcher):
+    networks = compose["networks"]
+    assert list(networks) == ["retail_platform"]
+    assert networks["retail_platform"]["name"] == launcher["network"] == "retail_platform_network"
+    for name, service in compose["services"].items():
+        assert service["networks"] == ["retail_platform"], name
+        assert "network_mode" not in service, name
+
+
+def test_ports(services):
+    webserver = services["webserver"]
+    port = support.option(webserver["command"], "-p", "--port")
+    assert support.option(webserver["command"], "-h", "--host") == "0.0.0.0"
+    (mapping,) = webserver["ports"]
+    assert mapping == f"3000:{port}"
+    assert f":{port}/server_info" in " ".join(webserver["healthcheck"]["test"])
+    for name, service in services.items():
+        if name != "webserver":
+            assert "ports" not in service, f"{name} publishes a port"
+
+
+def test_volumes_and_mounts(compose, launcher):
+    services = compose["services"]
+    user_code = services["user_code"]
+    declared = compose["volumes"]
+    for name, volume in declared.items():
+        assert volume["name"].startswith("retail_platform_"), f"volume {name} needs a fixed name"
+    for name, service in services.items():
+        for mount in service.get("volumes", []):
+            source, target = mount.split(":")[:2]
+            assert target.startswith("/"), f"{name}: {mount}"
+            if source.startswith(("./", "/")):
+                if source.startswith("./") and source != "./landing":
+                    assert (ROOT / source).exists(), f"{name}: bind source {source} is missing"
+            else:
+                assert source in declared, f"{name}: volume {source} is not declared"
+    # The landing folder is a bind mount of a host folder; run containers inherit it with the rest of the
+    # user code container's mounts, so no host path is written into dagster.yaml.
+    assert "./landing:/opt/retail/landing" in user_code["volumes"]
+    assert launcher["container_kwargs"]["volumes_from"] == [user_code["container_name"]]
+    assert "volumes" not in launcher["container_kwargs"]
+    retail_env = support.service_env(user_code)
+    assert retail_env["RETAIL_LANDING_DIR"] == "/opt/retail/landing"
+    assert "retail_home:" + retail_env["RETAIL_HOME"] in user_code["volumes"]
+    for name in ("daemon", "webserver"):
+        assert "/var/run/docker.sock:/var/run/docker.sock" in services[name]["volumes"], name
+    # init script of the postgres service
+    assert "./docker/postgres/initdb:/docker-entrypoint-initdb.d:ro" in services["postgres"]["volumes"]
+    assert (ROOT / "docker/postgres/initdb/10-retail-platform.sh").stat().st_mode & 0o111
+
+
+def test_startup_order_and_health(services):
+    postgres = services["postgres"]
+    assert "pg_isready -h 127.0.0.1" in " ".join(postgres["healthcheck"]["test"])
+    assert services["migrate"]["depends_on"]["postgres"]["condition"] == "service_healthy"
+    assert services["user_code"]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+    assert services["migrate"]["command"][-1] == "dagster instance migrate && retail-platform migrate"
+    for name in ("user_code", "webserver", "daemon", "postgres"):
+        assert services[name]["restart"] == "unless-stopped", name
+
+
+# --- Dagster's own schemas -----------------------------------------------------------------------------------------
+
+
+def test_dagster_yaml_validates_against_dagster_schema(instance_yaml, monkeypatch):
+    from dagster._config import process_config
+    from dagster._core.instance.config import dagster_instance_config
+    from dagster._core.launcher import RunLauncher
+    from dagster._core.run_coordinator import QueuedRunCoordinator
+    from dagster._core.storage.config import pg_config
+    from dagster._serdes.config_class import ConfigurableClassData
+    from dagster_docker import DockerRunLauncher
+
+    config, custom_class = dagster_instance_config(str(ROOT))
+    assert custom_class is None
+    assert config["telemetry"] == {"enabled": False}
+    assert config["run_monitoring"]["enabled"] and config["run_retries"]["enabled"]
+    assert config["retention"]["schedule"]["purge_after_days"] > 0
+
+    # the configurable classes, each with its own schema
+    def rehydrate(section: str, as_type):
+        data = instance_yaml[section]
+        return ConfigurableClassData(data["module"], data["class"], yaml.safe_dump(data["config"])).rehydrate(
+            as_type=as_type
+        )
+
+    launcher = rehydrate("run_launcher", RunLauncher)
+    assert isinstance(launcher, DockerRunLauncher)
+    assert launcher.networks == ["retail_platform_network"]
+    from dagster._core.run_coordinator.base import RunCoordinator
+
+    coordinator = rehydrate("run_coordinator", RunCoordinator)
+    assert isinstance(coordinator, QueuedRunCoordinator)
+
+    # storage: every value resolves from the environment
+    for key, value in {
+        "DAGSTER_POSTGRES_HOST": "postgres",
+        "DAGSTER_POSTGRES_PORT": "5432",
+        "DAGSTER_POSTGRES_USER": "dagster",
+        "DAGSTER_POSTGRES_PASSWORD": "secret",
+        "DAGSTER_POSTGRES_DB": "dagster",
+    }.items():
+        monkeypatch.setenv(key, value)
+    processed = process_config(pg_config(), instance_yaml["storage"]["postgres"])
+    assert processed.success, processed.errors
+    assert processed.value["postgres_db"]["port"] == 5432
+
+
+def test_concurrency_allows_one_warehouse_load_at_a_time(instance_yaml):
+    from dagster._core.instance.config import ConcurrencyConfig, PoolGranularity
+
+    from retail_platform.definitions import defs
+    from retail_platform.defs.ingestion.assets import RAW_TRANSACTIONS, WAREHOUSE_LOAD_POOL
+
+    concurrency = ConcurrencyConfig.from_concurrency_settings(instance_yaml["concurrency"], None)
+    assert concurrency.pool_config.pool_granularity == PoolGranularity.RUN
+    assert concurrency.pool_config.default_pool_limit == 1
+    assert instance_yaml["concurrency"]["runs"]["max_concurrent_runs"] >= 2
+    # the load (one multi-asset: transactions, ledger, rejected lines) is in the pool; nothing else is
+    pools = {
+        key.to_user_string(): defs.resolve_assets_def(key).op.pool
+        for key in defs.resolve_asset_graph().get_all_asset_keys()
+    }
+    loads = {key for key, pool in pools.items() if pool == WAREHOUSE_LOAD_POOL}
+    assert RAW_TRANSACTIONS.to_user_string() in loads
+    assert loads == {"raw/transactions", "raw/file_loads", "raw/rejected_lines"}
+    assert {pool for pool in pools.values()} <= {None, WAREHOUSE_LOAD_POOL}
+
+
+def test_workspace_yaml_validates_against_dagster_schema(monkeypatch):
+    from dagster._core.workspace.config_schema import ensure_workspace_config
+
+    monkeypatch.setenv("DAGSTER_CODE_SERVER_HOST", "user_code")
+    monkeypatch.setenv("DAGSTER_CODE_SERVER_PORT", "4000")
+    config = ensure_workspace_config(support.load_yaml(support.WORKSPACE_YAML), str(support.WORKSPACE_YAML))
+    assert config["load_from"][0]["grpc_server"]["location_name"] == "retail_platform"
+
+    # and it loads: the target Dagster builds from it is the gRPC server
+    from dagster._core.workspace.load_target import WorkspaceFileTarget
+
+    (origin,) = WorkspaceFileTarget(paths=[str(support.WORKSPACE_YAML)]).create_origins()
+    assert (origin.host, origin.port, origin.location_name) == ("user_code", 4000, "retail_platform")
+
+
+def test_docs_deployment_section_exists():
+    text = (ROOT / "docs" / "deployment.md").read_text()
+    for topic in ("docker compose up", "dagster instance migrate", "Kubernetes", "backup", "logs"):
+        assert topic.lower() in text.lower(), topic
+
