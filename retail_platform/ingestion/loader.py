@@ -23,7 +23,7 @@ import logging
 import time
 import zipfile
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -92,19 +92,60 @@ def load_file(
     progress: Progress | None = None,
 ) -> LoadResult:
     """Load ``path`` into the warehouse; never raises for bad input, only for warehouse errors."""
+    sha256, size = file_digest(path)
+    try:
+        fmt = file_format(path)
+    except FileRejected as rejection:
+        fmt, unsupported = None, rejection
+    else:
+        unsupported = None
+
+    def exports() -> Iterator[Export]:
+        if unsupported is not None:
+            raise unsupported
+        return read_exports(path)
+
+    return load_exports(
+        engine,
+        path.name,
+        exports,
+        fingerprint=sha256,
+        size_bytes=size,
+        source_format=fmt,
+        run_id=run_id,
+        max_rejected_share=max_rejected_share,
+        progress=progress,
+    )
+
+
+def load_exports(
+    engine: Engine,
+    name: str,
+    exports: Callable[[], Iterator[Export]],
+    *,
+    fingerprint: str,
+    size_bytes: int,
+    source_format: str | None,
+    run_id: str | None = None,
+    max_rejected_share: float = DEFAULT_MAX_REJECTED_SHARE,
+    progress: Progress | None = None,
+) -> LoadResult:
+    """Load rows from any source (a file, an extract of the shop's database) under the same exactly-once
+    identity, atomically, with a ledger row named ``name``. ``fingerprint`` (a sha256 of the content) lets
+    an identical source be recognised as a duplicate without reading it; ``exports`` is called at most once."""
     progress = progress or log.info
     started = datetime.now(UTC)
     clock = time.perf_counter()
-    sha256, size = file_digest(path)
-    result = LoadResult(file_name=path.name, sha256=sha256, size_bytes=size, status="loaded")
+    result = LoadResult(
+        file_name=name, sha256=fingerprint, size_bytes=size_bytes, status="loaded", file_format=source_format
+    )
     try:
-        result.file_format = file_format(path)
         with engine.begin() as conn:
             conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOAD_LOCK_KEY})
             conn.execute(text("SET LOCAL DateStyle = 'ISO, YMD'"))
             conn.execute(text("SET LOCAL work_mem = '128MB'"))
             if not _record_duplicate(conn, result, started, run_id):
-                _load_new(conn, path, result, started, run_id, max_rejected_share, progress)
+                _load_new(conn, name, exports, result, started, run_id, max_rejected_share, progress)
     except FileRejected as rejection:
         result.status = "rejected"
         result.error = str(rejection)
@@ -114,7 +155,7 @@ def load_file(
             result.load_id = _insert_ledger(conn, result, started, run_id)
     result.seconds = time.perf_counter() - clock
     progress(
-        f"{path.name}: {result.status}; read {result.lines_read:,}, loaded {result.lines_loaded:,}, "
+        f"{name}: {result.status}; read {result.lines_read:,}, loaded {result.lines_loaded:,}, "
         f"already present {result.lines_already_present:,}, rejected {result.lines_rejected:,} "
         f"({result.seconds:.1f} s)" + (f" - {result.error}" if result.error else "")
     )
@@ -148,7 +189,8 @@ def _record_duplicate(conn: Connection, result: LoadResult, started: datetime, r
 
 def _load_new(
     conn: Connection,
-    path: Path,
+    name: str,
+    exports: Callable[[], Iterator[Export]],
     result: LoadResult,
     started: datetime,
     run_id: str | None,
@@ -157,7 +199,7 @@ def _load_new(
 ) -> None:
     result.load_id = _insert_ledger(conn, result, started, run_id)
     run_script(conn, read_sql("ingestion/01_create_stage.sql"))
-    export_names = _copy_exports(conn, path, progress)
+    export_names = _copy_exports(conn, name, exports, progress)
     result.exports = len(export_names)
     if not export_names:
         raise FileRejected("no sheet of the workbook has a header row")
@@ -166,7 +208,7 @@ def _load_new(
     result.lines_read, result.lines_rejected = counts.lines_read, counts.lines_rejected
     if not result.lines_read:
         raise FileRejected("no lines: the file has a header but no data lines (an export cut short?)")
-    params = {"load_id": result.load_id, "file_name": path.name, "export_names": export_names}
+    params = {"load_id": result.load_id, "file_name": name, "export_names": export_names}
     conn.execute(text(read_sql("ingestion/04_insert_rejected_lines.sql")), params)
     result.rejected_samples = _rejected_samples(conn, result.load_id)
     if result.lines_read and result.lines_rejected / result.lines_read > max_rejected_share:
@@ -190,14 +232,16 @@ def _load_new(
     _update_ledger(conn, result)
 
 
-def _copy_exports(conn: Connection, path: Path, progress: Progress) -> list[str]:
+def _copy_exports(
+    conn: Connection, name: str, exports_factory: Callable[[], Iterator[Export]], progress: Progress
+) -> list[str]:
     """Stream every export of the file into the staging table; returns the export names."""
     cursor = conn.connection.driver_connection.cursor()
     names: list[str] = []
     rows_copied = 0
     try:
         with cursor.copy(f"COPY load_stage ({_STAGE_COLUMNS}) FROM STDIN") as copy:
-            exports = read_exports(path)
+            exports = exports_factory()
             while True:
                 try:
                     export: Export | None = next(exports, None)
@@ -210,7 +254,7 @@ def _copy_exports(conn: Connection, path: Path, progress: Progress) -> list[str]
                         copy.write_row(row)
                         rows_copied += 1
                         if rows_copied % 250_000 == 0:
-                            progress(f"{path.name}: {rows_copied:,} lines staged")
+                            progress(f"{name}: {rows_copied:,} lines staged")
                 except FileRejected:
                     raise
                 except (
@@ -224,7 +268,7 @@ def _copy_exports(conn: Connection, path: Path, progress: Progress) -> list[str]
                     SyntaxError,
                 ) as error:  # SyntaxError: XML ParseError of a corrupt workbook sheet
                     raise FileRejected(
-                        f"cannot read {path.name} ({type(error).__name__}): {error}", lines=rows_copied
+                        f"cannot read {name} ({type(error).__name__}): {error}", lines=rows_copied
                     ) from error
     finally:
         cursor.close()
