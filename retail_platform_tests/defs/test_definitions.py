@@ -1,5 +1,6 @@
 """The code location loads, and its asset graph has the keys, groups and lineage SPEC §5 promises."""
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -63,11 +64,16 @@ def test_main_job_selects_every_asset():
     assert job.asset_layer.selected_asset_keys == set(_graph().get_all_asset_keys())
 
 
-def test_dagster_finds_the_definitions_without_flags():
-    """pyproject.toml's [tool.dagster] lets `dagster` commands run from the project folder with no -m/-f."""
+def test_dagster_finds_the_definitions_without_flags(tmp_path):
+    """pyproject.toml's [tool.dagster] lets `dagster` commands run from the project folder with no -m/-f.
+
+    DAGSTER_HOME points at a local instance: the top-level dagster.yaml is the deployment's (PostgreSQL
+    storage from environment variables), which Dagster would otherwise pick up from the working directory.
+    """
     completed = subprocess.run(
         [sys.executable, "-m", "dagster", "definitions", "validate"],
         cwd=PROJECT,
+        env={**os.environ, "DAGSTER_HOME": str(tmp_path)},
         capture_output=True,
         text=True,
         timeout=180,
