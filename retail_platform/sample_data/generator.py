@@ -29,16 +29,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-CANONICAL_COLUMNS: tuple[str, ...] = (
-    "invoice_no",
-    "stock_code",
-    "description",
-    "quantity",
-    "invoice_date",
-    "unit_price",
-    "customer_id",
-    "country",
-)
+from retail_platform.ingestion.columns import CANONICAL_COLUMNS
 
 HEADER_SPELLINGS: dict[str, dict[str, str]] = {
     "uci2": {
