@@ -121,7 +121,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     url, started_here = _prepare_environment(args)
     paths = retail_paths()
-    print(f"Warehouse: {redact(url)}" + (" (embedded)" if started_here or "host=/" in url else ""))
+    embedded = "host=/" in url or "host=%2F" in url
+    print(f"Warehouse: embedded PostgreSQL, data in {paths.pgdata}" if embedded else f"Warehouse: {redact(url)}")
     engine = engine_for(url)
     migrate(engine)
     from retail_platform.ingestion.landing import ready_files
@@ -136,7 +137,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         with dg.DagsterInstance.get() as instance:
             result = defs.resolve_job_def("full_refresh_job").execute_in_process(
-                instance=instance, raise_on_error=False
+                instance=instance,
+                raise_on_error=False,
+                # progress and warnings on the console, not every engine event (they are in the UI)
+                run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
             )
         ok = print_run_summary(engine, result, paths, time.perf_counter() - started)
     finally:
