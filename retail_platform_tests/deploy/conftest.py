@@ -17,6 +17,8 @@ kept under test-artifacts/deploy-logs/ for CI.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import shutil
@@ -49,7 +51,9 @@ BIN = Path(sys.executable).parent
 LOGS = support.ARTIFACTS / "deploy-logs"
 
 
-def wait_for(what: str, probe: Callable[[], Any], timeout: float, interval: float = 1.0, diagnose=None) -> Any:
+def wait_for(
+    what: str, probe: Callable[[], Any], timeout: float, interval: float = 1.0, diagnose=None
+) -> Any:
     """Poll ``probe`` until it returns a truthy value; fail with the last error after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     last: object = None
@@ -118,7 +122,9 @@ class Databases:
 
     @property
     def dagster_url(self) -> str:
-        return _with(self.admin_url, username=self.dagster_user, password=self.password, database=self.dagster_db)
+        return _with(
+            self.admin_url, username=self.dagster_user, password=self.password, database=self.dagster_db
+        )
 
     @property
     def warehouse_url(self) -> str:
@@ -338,9 +344,7 @@ def _http_ok(url: str) -> bool:
 
 
 @pytest.fixture(scope="session")
-def deployment(
-    deploy_databases: Databases, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Deployment]:
+def deployment(deploy_databases: Databases, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
     from retail_platform.sample_data import write_sample
 
     root = tmp_path_factory.mktemp("deployment")
@@ -413,31 +417,40 @@ def deployment(
         Process("daemon", _compose_command("daemon", {("-w",): workspace}), LOGS / "daemon.log"),
     ]
     deployment.webserver_url = f"http://127.0.0.1:{webserver_port}"
-    try:
-        for process in deployment.processes:
-            with process.log.open("w") as log:
-                process.popen = subprocess.Popen(
-                    process.command,
-                    env=env,
-                    cwd=support.ROOT,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    stdin=subprocess.DEVNULL,
-                    start_new_session=True,
-                )
 
-        def alive() -> None:
-            for process in deployment.processes:
-                if process.popen.poll() is not None:
-                    pytest.fail(f"{process.name} exited with {process.popen.returncode}\n{process.tail()}")
+    def start(process: Process) -> None:
+        with process.log.open("w") as log:
+            process.popen = subprocess.Popen(
+                process.command,
+                env=env,
+                cwd=support.ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+
+    def alive() -> None:
+        for process in deployment.processes:
+            if process.popen is not None and process.popen.poll() is not None:
+                pytest.fail(f"{process.name} exited with {process.popen.returncode}\n{process.tail()}")
+
+    try:
+        user_code, *others = deployment.processes
+        start(user_code)
 
         def code_server_healthy() -> bool:
             alive()
             from dagster._grpc.client import DagsterGrpcClient
 
-            return DagsterGrpcClient(port=code_server_port, host="127.0.0.1").health_check_query() == "SERVING"
+            with contextlib.redirect_stdout(io.StringIO()):  # the client prints every refused connection
+                status = DagsterGrpcClient(port=code_server_port, host="127.0.0.1").health_check_query()
+            return status == "SERVING"
 
         wait_for("the code server", code_server_healthy, STARTUP_TIMEOUT, diagnose=deployment.diagnose)
+        # as in compose: webserver and daemon start once the code server is healthy (depends_on)
+        for process in others:
+            start(process)
 
         def webserver_up() -> bool:
             alive()
@@ -454,7 +467,9 @@ def deployment(
             assert entry["locationOrLoadError"]["__typename"] == "RepositoryLocation", entry
             return True
 
-        wait_for("the code location in the webserver", location_loaded, STARTUP_TIMEOUT, 2, deployment.diagnose)
+        wait_for(
+            "the code location in the webserver", location_loaded, STARTUP_TIMEOUT, 2, deployment.diagnose
+        )
 
         def daemons_healthy() -> bool:
             alive()

@@ -98,7 +98,8 @@ def test_no_secret_is_committed_in_the_deployment_files(services, instance_yaml)
         if url:
             assert "${RETAIL_WAREHOUSE_PASSWORD:?" in url
     for key, value in instance_yaml["storage"]["postgres"]["postgres_db"].items():
-        assert isinstance(value, dict) and set(value) == {"env"}, f"dagster.yaml storage {key} must be an env var"
+        if key != "scheme":
+            assert isinstance(value, dict) and set(value) == {"env"}, f"storage {key} must be an env var"
     gitignore = (ROOT / ".gitignore").read_text().split()
     assert ".env" in gitignore
     rules = support.dockerignore_rules()
@@ -106,6 +107,22 @@ def test_no_secret_is_committed_in_the_deployment_files(services, instance_yaml)
     assert not support.in_build_context(".git/config", rules)
     assert not support.in_build_context(".retail_platform/pgdata/PG_VERSION", rules)
     assert not support.in_build_context("landing/drop.csv", rules)
+
+
+def test_the_managed_postgres_override_removes_only_the_bundled_server(compose):
+    class ComposeLoader(yaml.SafeLoader):
+        pass
+
+    ComposeLoader.add_constructor("!reset", lambda loader, node: {"__reset__": True})
+    override = yaml.load((ROOT / "docker" / "compose.managed-postgres.yml").read_text(), Loader=ComposeLoader)
+    services = override["services"]
+    assert set(services) == {"postgres", "migrate"}
+    assert services["postgres"] == {"profiles": ["bundled-postgres"]}
+    assert services["migrate"]["depends_on"] == {"__reset__": True}
+    # nobody else waits for the postgres service, so nothing else needs changing
+    for name, service in compose["services"].items():
+        if name != "migrate":
+            assert "postgres" not in service.get("depends_on", {}), name
 
 
 def test_every_build_context_dockerfile_and_target_exists(services):
@@ -131,7 +148,9 @@ def test_every_build_context_dockerfile_and_target_exists(services):
                     assert support.in_build_context(source, rules), f"COPY {source} is .dockerignored"
                     if (context / source).is_dir():
                         files = [path for path in (context / source).rglob("*") if path.is_file()]
-                        sent = [f for f in files if support.in_build_context(str(f.relative_to(context)), rules)]
+                        sent = [
+                            f for f in files if support.in_build_context(str(f.relative_to(context)), rules)
+                        ]
                         assert sent, f"COPY {source}: nothing of it is in the build context"
 
 
@@ -156,7 +175,9 @@ def test_images_are_pinned_and_shared_as_intended(services, launcher):
         assert all(build == builds[0] for build in builds), f"{name} is built in different ways"
     assert services["migrate"]["image"] == image
     assert services["webserver"]["image"] == services["daemon"]["image"] != image
-    assert user_code["build"]["target"] == "user_code" and services["webserver"]["build"]["target"] == "dagster"
+    assert (
+        user_code["build"]["target"] == "user_code" and services["webserver"]["build"]["target"] == "dagster"
+    )
 
 
 def test_requirements_lock_pins_every_runtime_dependency_within_pyproject():
@@ -178,7 +199,7 @@ def test_requirements_lock_pins_every_runtime_dependency_within_pyproject():
         assert name in pins, f"{name} is not pinned in docker/requirements.txt"
         assert requirement.specifier.contains(pins[name], prereleases=True), (text, pins[name])
     # Dagster's libraries are released in lockstep: 1.X.Y with 0.(X+16).Y.
-    major, minor, patch = pins["dagster"].split(".")
+    _, minor, patch = pins["dagster"].split(".")
     for library in ("dagster-postgres", "dagster-docker"):
         assert pins[library] == f"0.{int(minor) + 16}.{patch}", library
     for core in ("dagster-webserver", "dagster-graphql", "dagster-pipes", "dagster-shared"):
@@ -190,7 +211,9 @@ def test_dockerfile_homes_match_the_compose_commands(services):
     base = " ".join(stages["base"])
     assert "DAGSTER_HOME=/opt/dagster/dagster_home" in base
     assert "COPY dagster.yaml /opt/dagster/dagster_home/dagster.yaml" in base
-    assert any("COPY workspace.yaml /opt/dagster/dagster_home/workspace.yaml" in line for line in stages["dagster"])
+    assert any(
+        "COPY workspace.yaml /opt/dagster/dagster_home/workspace.yaml" in line for line in stages["dagster"]
+    )
     for name in ("webserver", "daemon"):
         command = services[name]["command"]
         assert support.option(command, "-w", "--workspace") == "/opt/dagster/dagster_home/workspace.yaml"
@@ -231,16 +254,44 @@ def test_the_run_launcher_forwards_everything_a_run_needs_from_the_daemon(servic
     assert set(forwarded) <= set(daemon_env), set(forwarded) - set(daemon_env)
     # The run rebuilds the instance from dagster.yaml: storage variables must reach it.
     assert support.env_references(instance_yaml) <= set(forwarded)
-    # A run sees the same settings as the code server that defines it (SPEC §6 variables).
+    # A run sees the same settings as the code server that defines it: every RETAIL_* variable the code reads.
+    read_by_code = _settings_read_by_the_code()
+    assert {"RETAIL_WAREHOUSE_URL", "RETAIL_HOME", "RETAIL_LANDING_DIR"} <= read_by_code
+    for place, names in (
+        ("dagster.yaml run_launcher.config.env_vars", set(forwarded)),
+        ("docker-compose.yml user_code environment", set(user_code_env)),
+        ("docker-compose.yml daemon environment", set(daemon_env)),
+    ):
+        missing = read_by_code - names
+        assert not missing, f"{place} lacks {sorted(missing)} (add to x-retail-env and env_vars)"
     retail_settings = {key for key in user_code_env if key.startswith("RETAIL_")}
-    assert retail_settings == {"RETAIL_WAREHOUSE_URL", "RETAIL_HOME", "RETAIL_LANDING_DIR"}
-    assert retail_settings <= set(forwarded)
+    assert retail_settings == {key for key in forwarded if key.startswith("RETAIL_")}
     for key in forwarded:
         assert daemon_env[key] == user_code_env[key], f"daemon and user_code disagree on {key}"
     warehouse = daemon_env["RETAIL_WAREHOUSE_URL"]
     assert warehouse == "postgresql://retail:warehouse-secret@postgres:5432/retail"
     postgres_env = support.service_env(services["postgres"])
-    assert postgres_env["RETAIL_WAREHOUSE_USER"] == "retail" and postgres_env["RETAIL_WAREHOUSE_DB"] == "retail"
+    assert (
+        postgres_env["RETAIL_WAREHOUSE_USER"] == "retail" and postgres_env["RETAIL_WAREHOUSE_DB"] == "retail"
+    )
+
+
+# Set in the user code image itself (docker/Dockerfile ENV), or read by the tests only.
+IMAGE_OR_TEST_SETTINGS = {"RETAIL_SQL_DIR", "RETAIL_TEST_DATABASE_URL"}
+
+
+def _settings_read_by_the_code() -> set[str]:
+    names: set[str] = set()
+    for path in (ROOT / "retail_platform").rglob("*.py"):
+        names |= set(re.findall(r"[\"'](RETAIL_[A-Z0-9_]+)[\"']", path.read_text(encoding="utf-8")))
+    return names - IMAGE_OR_TEST_SETTINGS
+
+
+def test_settings_baked_into_the_image():
+    stages = support.dockerfile_stages(ROOT / "docker" / "Dockerfile")
+    user_code = " ".join(stages["user_code"])
+    assert "RETAIL_SQL_DIR=/opt/retail_platform/sql" in user_code
+    assert "COPY sql ./sql" in user_code
 
 
 def test_workspace_points_at_the_code_server_service(services):
@@ -251,7 +302,9 @@ def test_workspace_points_at_the_code_server_service(services):
     user_code = services["user_code"]
     command = user_code["command"]
     port = support.option(command, "-p", "--port")
-    assert support.option(command, "-h", "--host") == "0.0.0.0", "the code server must listen beyond localhost"
+    assert support.option(command, "-h", "--host") == "0.0.0.0", (
+        "the code server must listen beyond localhost"
+    )
     assert support.option(command, "-m", "--module-name") == "retail_platform.definitions"
     assert support.option(command, "--location-name") == grpc["location_name"] == "retail_platform"
     assert str(port) in [str(p) for p in user_code["expose"]]
@@ -282,7 +335,7 @@ def test_ports(services):
     port = support.option(webserver["command"], "-p", "--port")
     assert support.option(webserver["command"], "-h", "--host") == "0.0.0.0"
     (mapping,) = webserver["ports"]
-    assert mapping == f"3000:{port}"
+    assert mapping == f"127.0.0.1:3000:{port}", "the UI has no login: loopback unless configured otherwise"
     assert f":{port}/server_info" in " ".join(webserver["healthcheck"]["test"])
     for name, service in services.items():
         if name != "webserver":
@@ -374,6 +427,13 @@ def test_dagster_yaml_validates_against_dagster_schema(instance_yaml, monkeypatc
     processed = process_config(pg_config(), instance_yaml["storage"]["postgres"])
     assert processed.success, processed.errors
     assert processed.value["postgres_db"]["port"] == 5432
+    # SQLAlchemy 2.1 maps a bare postgresql:// to psycopg 3, which dagster-postgres' NOTIFY does not support
+    from dagster_postgres.utils import pg_url_from_config
+    from sqlalchemy.engine import make_url
+
+    url = make_url(pg_url_from_config(processed.value))
+    assert url.get_dialect().driver == "psycopg2"
+    assert (url.host, url.port, url.database) == ("postgres", 5432, "dagster")
 
 
 def test_concurrency_allows_one_warehouse_load_at_a_time(instance_yaml):
@@ -393,8 +453,8 @@ def test_concurrency_allows_one_warehouse_load_at_a_time(instance_yaml):
     }
     loads = {key for key, pool in pools.items() if pool == WAREHOUSE_LOAD_POOL}
     assert RAW_TRANSACTIONS.to_user_string() in loads
-    assert loads == {"raw/transactions", "raw/file_loads", "raw/rejected_lines"}
-    assert {pool for pool in pools.values()} <= {None, WAREHOUSE_LOAD_POOL}
+    assert {"raw/transactions", "raw/file_loads", "raw/rejected_lines"} <= loads
+    assert all(key.startswith("raw/") for key in loads), loads
 
 
 def test_workspace_yaml_validates_against_dagster_schema(monkeypatch):
@@ -416,4 +476,3 @@ def test_docs_deployment_section_exists():
     text = (ROOT / "docs" / "deployment.md").read_text()
     for topic in ("docker compose up", "dagster instance migrate", "Kubernetes", "backup", "logs"):
         assert topic.lower() in text.lower(), topic
-
