@@ -50,6 +50,27 @@ class RetailPathsResource(dg.ConfigurableResource):
         return retail_paths(self.home, self.landing_dir).ensure()
 
 
+class ShopDatabaseResource(dg.ConfigurableResource):
+    """The shop's transactional (OLTP) database, the source of the incremental extract.
+
+    ``url`` (``RETAIL_OLTP_URL``) names it; left unset, it is the database ``<warehouse database>_shop`` on the
+    warehouse's server (the embedded server by default), which ``retail-platform simulate-shop`` creates. A
+    default database that does not exist yet means "no shop yet", not an error.
+    """
+
+    url: str | None = None
+
+    def source(self, warehouse: WarehouseResource):
+        from retail_platform.oltp.connection import resolve_shop_source
+
+        return resolve_shop_source(self.url, warehouse.get_url())
+
+    def get_engine(self, warehouse: WarehouseResource) -> Engine:
+        from retail_platform.warehouse.connection import engine_for
+
+        return engine_for(self.source(warehouse).url)
+
+
 def env_or_none(name: str) -> dg.EnvVar | None:
     """``EnvVar(name)`` when the variable is set; None lets the resource fall back to its default.
 
@@ -70,3 +91,10 @@ def default_resources() -> dict[str, dg.ConfigurableResource]:
             home=env_or_none("RETAIL_HOME"), landing_dir=env_or_none("RETAIL_LANDING_DIR")
         ),
     }
+
+
+def shop_resource() -> ShopDatabaseResource:
+    """The shop database resource, bound to the assets and sensors that read the shop (not a top-level
+    resource: callers that pass their own resource dict for every asset need not know about the shop).
+    Left unset, ``RETAIL_OLTP_URL`` is also read when the resource is used, not only at import."""
+    return ShopDatabaseResource(url=env_or_none("RETAIL_OLTP_URL"))

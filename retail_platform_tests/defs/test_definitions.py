@@ -48,8 +48,10 @@ def test_lineage_runs_from_raw_to_charts():
     assert dg.AssetKey(["marts", "rfm_segments"]) in upstream
     rfm_parents = graph.get(dg.AssetKey(["marts", "rfm_scores"])).parent_keys
     assert rfm_parents == {dg.AssetKey(["clean", "order_lines"])}
+    # raw.transactions has two feeds: the landing files and the shop's OLTP extract (raw/shop_orders).
     assert graph.get(dg.AssetKey(["clean", "order_lines"])).parent_keys == {
-        dg.AssetKey(["raw", "transactions"])
+        dg.AssetKey(["raw", "transactions"]),
+        dg.AssetKey(["raw", "shop_orders"]),
     }
 
 

@@ -1,11 +1,42 @@
 """Jobs. ``full_refresh_job`` is the product's main job: load the landing folder, rebuild every table and
-chart, run every check."""
+chart, run every check. It is also the on-demand full refresh (launch it from the UI, or ``retail-platform
+run``) and what the weekly schedule runs.
+
+The event-driven jobs: ``load_file_job`` loads one landing file (the file-drop sensor requests one run per
+ready file, naming it in the run config), ``shop_extract_job`` extracts the shop's new orders (requested by
+the shop sensor), ``refresh_marts_job`` rebuilds the clean layer, the marts and the charts without loading
+anything (what the downstream refresh does after loads; here on demand).
+"""
 
 import dagster as dg
+
+from retail_platform.defs.ingestion.assets import RAW_FILE_LOADS, RAW_REJECTED_LINES, RAW_TRANSACTIONS
+from retail_platform.defs.ingestion.oltp_assets import RAW_SHOP_ORDERS
 
 full_refresh_job = dg.define_asset_job(
     "full_refresh_job",
     selection=dg.AssetSelection.all(),
-    description="Load every file waiting in the landing folder, then rebuild the clean layer, the marts and "
-    "the charts.",
+    description="Load every file waiting in the landing folder and the shop's new orders, then rebuild the "
+    "clean layer, the marts and the charts.",
+)
+
+load_file_job = dg.define_asset_job(
+    "load_file_job",
+    selection=dg.AssetSelection.assets(RAW_TRANSACTIONS, RAW_FILE_LOADS, RAW_REJECTED_LINES),
+    description="Load the landing files named in the config (ops.raw_transactions.config.files); the "
+    "file-drop sensor runs it once per ready file. Re-execute a run to retry its file.",
+)
+
+shop_extract_job = dg.define_asset_job(
+    "shop_extract_job",
+    selection=dg.AssetSelection.assets(RAW_SHOP_ORDERS),
+    description="Extract the orders written in the shop's OLTP database since the high-water mark.",
+)
+
+DOWNSTREAM = dg.AssetSelection.groups("clean", "marts", "charts")
+
+refresh_marts_job = dg.define_asset_job(
+    "refresh_marts_job",
+    selection=DOWNSTREAM,
+    description="Rebuild the clean layer, the marts and the charts from what is loaded, without loading.",
 )

@@ -1,11 +1,13 @@
-"""The clean layer: ``clean.order_lines``, built in SQL from ``raw.transactions``."""
+"""The clean layer: ``clean.order_lines``, built in SQL from ``raw.transactions`` (fed by the landing files and
+by the shop's OLTP extract)."""
 
 from retail_platform.defs.ingestion.assets import RAW_TRANSACTIONS
+from retail_platform.defs.ingestion.oltp_assets import RAW_SHOP_ORDERS
 from retail_platform.defs.sql_assets import sql_table_asset
 
 order_lines = sql_table_asset(
     "clean.order_lines",
-    deps=[RAW_TRANSACTIONS],
+    deps=[RAW_TRANSACTIONS, RAW_SHOP_ORDERS],
     group_name="clean",
     order_by="line_id",
     description="One valid invoice line (grain: a raw.transactions line), typed, with amount = quantity x "

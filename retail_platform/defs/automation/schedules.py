@@ -1,0 +1,43 @@
+"""The weekly full refresh: ``full_refresh_job`` (every file waiting, the shop's new orders, then every table,
+chart and check) early on Monday, shop time, so that every segment is current for the week even when
+nothing new arrived (``RETAIL_FULL_REFRESH_CRON`` changes when; the on-demand full refresh is the same job,
+launched from the UI or by ``retail-platform run``).
+
+The scheduled run leaves alone landing files modified in the last five minutes (a producer may still be
+writing them in place; the file-drop sensor loads them once they are complete), and a tick is skipped while
+another full refresh is still running.
+"""
+
+import os
+
+import dagster as dg
+
+from retail_platform.defs.automation.jobs import full_refresh_job
+from retail_platform.defs.automation.retries import NOT_FINISHED
+
+CRON = os.environ.get("RETAIL_FULL_REFRESH_CRON") or "0 3 * * 1"
+TIMEZONE = "Europe/London"
+RECENT_FILE_SECONDS = 300
+
+
+@dg.schedule(
+    name="weekly_full_refresh_schedule",
+    job=full_refresh_job,
+    cron_schedule=CRON,
+    execution_timezone=TIMEZONE,
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description=f"Full refresh every week ({CRON}, {TIMEZONE}): loads what is waiting, rebuilds every table "
+    "and chart, runs every check.",
+)
+def weekly_full_refresh_schedule(context: dg.ScheduleEvaluationContext):
+    running = context.instance.get_run_records(
+        filters=dg.RunsFilter(job_name=full_refresh_job.name, statuses=NOT_FINISHED), limit=1
+    )
+    if running:
+        return dg.SkipReason(f"a full refresh is still running (run {running[0].dagster_run.run_id[:8]})")
+    scheduled = context.scheduled_execution_time
+    return dg.RunRequest(
+        run_key=f"weekly_full_refresh:{scheduled:%Y-%m-%d}" if scheduled else None,
+        run_config={"ops": {"raw_transactions": {"config": {"min_file_age_seconds": RECENT_FILE_SECONDS}}}},
+        tags={"retail/trigger": "weekly_full_refresh"},
+    )

@@ -1,0 +1,287 @@
+"""A live platform for the daemon tests: a Dagster instance on PostgreSQL in a temporary ``DAGSTER_HOME``, the
+code location as a gRPC code server and the Dagster daemon as real processes, the warehouse and the shop as
+temporary databases; everything killed and dropped at the end.
+
+The PostgreSQL server is ``RETAIL_TEST_DATABASE_URL`` (CI), else 127.0.0.1:5432; without one the tests skip.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+import yaml
+from sqlalchemy.engine import make_url
+
+from retail_platform.warehouse.connection import libpq_url
+
+DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
+BIN = Path(sys.executable).parent
+PROJECT = Path(__file__).resolve().parents[2]
+
+
+def admin_url_or_skip() -> str:
+    url = libpq_url(os.environ.get("RETAIL_TEST_DATABASE_URL") or DEFAULT_SERVER)
+    try:
+        with psycopg.connect(url, connect_timeout=5) as conn:
+            conn.execute("SELECT 1")
+    except psycopg.Error as error:
+        pytest.skip(
+            f"the daemon tests need a PostgreSQL server for Dagster's storage: none reachable at "
+            f"{make_url(url).render_as_string(hide_password=True)} (set RETAIL_TEST_DATABASE_URL): {error}"
+        )
+    return url
+
+
+def wait_for(
+    what: str, probe: Callable[[], Any], timeout: float, interval: float = 1.0, diagnose=None
+) -> Any:
+    deadline = time.monotonic() + timeout
+    last: object = None
+    while time.monotonic() < deadline:
+        try:
+            value = probe()
+            if value:
+                return value
+            last = value
+        except Exception as error:  # a probe may race a process that is starting
+            last = error
+        time.sleep(interval)
+    pytest.fail(
+        f"timed out after {timeout:.0f} s waiting for {what} (last: {last!r})\n{diagnose() if diagnose else ''}"
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Process:
+    name: str
+    command: list[str]
+    log: Path
+    popen: subprocess.Popen | None = None
+
+    def start(self, env: dict[str, str]) -> None:
+        with self.log.open("a") as log:
+            log.write(f"\n=== start {' '.join(self.command)}\n")
+            log.flush()
+            self.popen = subprocess.Popen(
+                self.command,
+                env=env,
+                cwd=PROJECT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+
+    def stop(self, sig: int = signal.SIGTERM, grace: float = 20) -> None:
+        popen = self.popen
+        if popen is None or popen.poll() is not None:
+            return
+        for current, wait in ((sig, grace), (signal.SIGKILL, 10)):
+            try:
+                os.killpg(popen.pid, current)
+            except ProcessLookupError:
+                return
+            try:
+                popen.wait(timeout=wait)
+                return
+            except subprocess.TimeoutExpired:
+                continue
+
+    def alive(self) -> bool:
+        return self.popen is not None and self.popen.poll() is None
+
+    def tail(self, lines: int = 40) -> str:
+        text = self.log.read_text(errors="replace").splitlines()[-lines:] if self.log.exists() else []
+        return f"--- {self.name} ({self.log}):\n" + "\n".join(text)
+
+
+@dataclass
+class LivePlatform:
+    admin_url: str
+    root: Path
+    databases: dict[str, str] = field(default_factory=dict)  # role -> database name
+    env: dict[str, str] = field(default_factory=dict)
+    code_server: Process | None = None
+    daemon: Process | None = None
+
+    def db_url(self, role: str) -> str:
+        return libpq_url(
+            make_url(self.admin_url).set(database=self.databases[role]).render_as_string(hide_password=False)
+        )
+
+    @property
+    def landing(self) -> Path:
+        return self.root / "retail_home" / "landing"
+
+    @property
+    def dagster_home(self) -> Path:
+        return self.root / "dagster_home"
+
+    def create(self, settings: dict[str, str]) -> None:
+        suffix = uuid.uuid4().hex[:10]
+        self.databases = {role: f"rp_live_{role}_{suffix}" for role in ("dagster", "warehouse", "shop")}
+        with psycopg.connect(self.admin_url, autocommit=True) as conn:
+            for name in self.databases.values():
+                conn.execute(f'CREATE DATABASE "{name}"')
+        admin = make_url(self.admin_url)
+        self.dagster_home.mkdir(parents=True)
+        self.landing.mkdir(parents=True)
+        instance = {
+            "storage": {
+                "postgres": {
+                    "postgres_db": {
+                        "hostname": admin.host or "127.0.0.1",
+                        "port": admin.port or 5432,
+                        "username": admin.username or "postgres",
+                        "password": admin.password or "",
+                        "db_name": self.databases["dagster"],
+                        # dagster-postgres needs psycopg2 (see the project's dagster.yaml)
+                        "scheme": "postgresql+psycopg2",
+                    }
+                }
+            },
+            "run_coordinator": {
+                "module": "dagster._core.run_coordinator",
+                "class": "QueuedRunCoordinator",
+                "config": {"dequeue_interval_seconds": 1},
+            },
+            # as the local and deployed instances: one load into the warehouse at a time
+            "concurrency": {
+                "runs": {"max_concurrent_runs": 2},
+                "pools": {"granularity": "run", "default_limit": 1},
+            },
+            "run_monitoring": {"enabled": True, "poll_interval_seconds": 5},
+            "telemetry": {"enabled": False},
+        }
+        (self.dagster_home / "dagster.yaml").write_text(yaml.safe_dump(instance, sort_keys=False))
+        port = free_port()
+        (self.dagster_home / "workspace.yaml").write_text(
+            yaml.safe_dump(
+                {
+                    "load_from": [
+                        {
+                            "grpc_server": {
+                                "host": "127.0.0.1",
+                                "port": port,
+                                "location_name": "retail_platform",
+                            }
+                        }
+                    ]
+                }
+            )
+        )
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("RETAIL_", "DAGSTER_"))}
+        env.update(
+            {
+                "PATH": f"{BIN}{os.pathsep}{env.get('PATH', '')}",
+                "DAGSTER_HOME": str(self.dagster_home),
+                "RETAIL_HOME": str(self.root / "retail_home"),
+                "RETAIL_WAREHOUSE_URL": self.db_url("warehouse"),
+                "RETAIL_OLTP_URL": self.db_url("shop"),
+                "PYTHONUNBUFFERED": "1",
+                **settings,
+            }
+        )
+        self.env = env
+        logs = self.root / "logs"
+        logs.mkdir()
+        self.code_server = Process(
+            "code_server",
+            [
+                str(BIN / "dagster"),
+                "code-server",
+                "start",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(port),
+                "-m",
+                "retail_platform.definitions",
+                "--location-name",
+                "retail_platform",
+            ],
+            logs / "code_server.log",
+        )
+        self.daemon = Process(
+            "daemon",
+            [str(BIN / "dagster-daemon"), "run", "-w", str(self.dagster_home / "workspace.yaml")],
+            logs / "daemon.log",
+        )
+
+    def start(self, startup_timeout: float = 240) -> None:
+        subprocess.run(
+            [str(BIN / "dagster"), "instance", "migrate"],
+            env=self.env,
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
+        self.code_server.start(self.env)
+        port = int(
+            yaml.safe_load((self.dagster_home / "workspace.yaml").read_text())["load_from"][0]["grpc_server"][
+                "port"
+            ]
+        )
+
+        def serving() -> bool:
+            assert self.code_server.alive(), self.code_server.tail()
+            from dagster._grpc.client import DagsterGrpcClient
+
+            return DagsterGrpcClient(port=port, host="127.0.0.1").health_check_query() == "SERVING"
+
+        wait_for("the code server", serving, startup_timeout, diagnose=self.diagnose)
+        self.daemon.start(self.env)
+
+    def restart_daemon(self, sig: int = signal.SIGKILL) -> None:
+        self.daemon.stop(sig)
+        self.daemon.start(self.env)
+
+    def diagnose(self) -> str:
+        return "\n".join(process.tail() for process in (self.code_server, self.daemon) if process)
+
+    def instance(self):
+        import dagster as dg
+
+        previous = os.environ.get("DAGSTER_HOME")
+        os.environ["DAGSTER_HOME"] = str(self.dagster_home)
+        try:
+            return dg.DagsterInstance.get()
+        finally:
+            if previous is None:
+                os.environ.pop("DAGSTER_HOME", None)
+            else:
+                os.environ["DAGSTER_HOME"] = previous
+
+    def query(self, sql: str, role: str = "warehouse", params: tuple = ()) -> list[tuple]:
+        with psycopg.connect(self.db_url(role)) as conn:
+            return conn.execute(sql, params).fetchall()
+
+    def scalar(self, sql: str, role: str = "warehouse", params: tuple = ()) -> Any:
+        return self.query(sql, role, params)[0][0]
+
+    def teardown(self) -> None:
+        for process in (self.daemon, self.code_server):
+            if process:
+                process.stop()
+        if self.databases:
+            with psycopg.connect(self.admin_url, autocommit=True) as conn:
+                for name in self.databases.values():
+                    conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
