@@ -50,6 +50,11 @@ LOCAL_INSTANCE_CONFIG = f"""{LOCAL_INSTANCE_MARKER}: the LOCAL Dagster instance 
 # Delete the first line to keep your own edits: the file is then left alone.
 telemetry:
   enabled: false
+run_monitoring:
+  # a run whose process died (ui killed mid-load) is marked failed instead of holding the load pool forever
+  enabled: true
+  start_timeout_seconds: 180
+  max_resume_run_attempts: 0
 concurrency:
   runs:
     max_concurrent_runs: 2
@@ -68,9 +73,13 @@ def _write_local_instance_config(dagster_home: Path) -> None:
     dagster_home.mkdir(parents=True, exist_ok=True)
     config = dagster_home / "dagster.yaml"
     current = config.read_text(encoding="utf-8") if config.exists() else None
-    if current is None or current == _LEGACY_LOCAL_INSTANCE_CONFIG or current.startswith(LOCAL_INSTANCE_MARKER):
-        if current != LOCAL_INSTANCE_CONFIG:
-            config.write_text(LOCAL_INSTANCE_CONFIG, encoding="utf-8")
+    generated = (
+        current is None
+        or current == _LEGACY_LOCAL_INSTANCE_CONFIG
+        or current.startswith(LOCAL_INSTANCE_MARKER)
+    )
+    if generated and current != LOCAL_INSTANCE_CONFIG:
+        config.write_text(LOCAL_INSTANCE_CONFIG, encoding="utf-8")
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
@@ -122,7 +131,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     url, started_here = _prepare_environment(args)
     paths = retail_paths()
     embedded = "host=/" in url or "host=%2F" in url
-    print(f"Warehouse: embedded PostgreSQL, data in {paths.pgdata}" if embedded else f"Warehouse: {redact(url)}")
+    print(
+        f"Warehouse: embedded PostgreSQL, data in {paths.pgdata}" if embedded else f"Warehouse: {redact(url)}"
+    )
     engine = engine_for(url)
     migrate(engine)
     from retail_platform.ingestion.landing import ready_files
@@ -205,6 +216,36 @@ def cmd_ui(args: argparse.Namespace) -> int:
         return 0
 
 
+def cmd_simulate_shop(args: argparse.Namespace) -> int:
+    """Write orders into the shop's OLTP database, as the web application would (``--follow``: keep going)."""
+    from datetime import datetime
+
+    from retail_platform.oltp.connection import apply_shop_schema, ensure_database, resolve_shop_source
+    from retail_platform.oltp.simulator import ShopSimulator
+    from retail_platform.warehouse.connection import engine_for
+
+    warehouse_url, _ = _prepare_environment(args)
+    source = resolve_shop_source(args.oltp_url, warehouse_url)
+    if ensure_database(source.url):
+        print(f"Created the shop database {source.describe()}")
+    applied = apply_shop_schema(engine_for(source.url))
+    if applied:
+        print(f"Applied the shop schema: {', '.join(applied)}")
+    start = datetime.fromisoformat(args.start) if args.start else None
+    simulator = ShopSimulator(source.url, seed=args.seed, cancel_share=args.cancel_share, start=start)
+    print(f"Shop database: {source.describe()} (seed {simulator.seed})")
+    if args.orders:
+        stats = simulator.place_orders(args.orders)
+        print(f"Wrote {stats.summary()} in {stats.seconds:.1f} s")
+    if args.follow:
+        print(f"Writing about {args.rate:g} order(s) per second until Ctrl-C...")
+        stats = simulator.follow(
+            args.rate, report=lambda total: print(f"  {total.summary()} in {total.seconds:.0f} s", flush=True)
+        )
+        print(f"Stopped: wrote {stats.summary()} in {stats.seconds:.0f} s")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="retail-platform", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -253,6 +294,34 @@ def build_parser() -> argparse.ArgumentParser:
     stop = commands.add_parser("stop", help="stop the embedded PostgreSQL server")
     stop.add_argument("--home")
     stop.set_defaults(func=cmd_stop)
+
+    shop = commands.add_parser(
+        "simulate-shop", help="write realistic orders and cancellations into the shop's OLTP database"
+    )
+    shop.add_argument("--home")
+    shop.add_argument("--orders", type=int, default=0, help="orders to write now (sales and cancellations)")
+    shop.add_argument(
+        "--follow", action="store_true", help="then keep writing orders, as a live shop, until Ctrl-C"
+    )
+    shop.add_argument(
+        "--rate", type=float, default=1.0, help="orders per second with --follow (default %(default)s)"
+    )
+    shop.add_argument("--seed", type=int, help="random seed (default: a new one each time)")
+    shop.add_argument(
+        "--cancel-share",
+        type=float,
+        default=0.16,
+        help="share of orders that cancel an earlier sale (default %(default)s)",
+    )
+    shop.add_argument(
+        "--start",
+        help="simulated shop clock from this time (e.g. '2010-12-10 07:30'); default: orders placed now",
+    )
+    shop.add_argument(
+        "--oltp-url", help="the shop's database (default: $RETAIL_OLTP_URL, else <warehouse db>_shop)"
+    )
+    shop.set_defaults(func=cmd_simulate_shop)
+
     return parser
 
 
