@@ -116,11 +116,19 @@ def test_dropped_files_load_once_and_the_marts_follow(live: LivePlatform, tmp_pa
     assert sum(row[3] for row in ledger) == LINES == live.scalar("SELECT count(*) FROM raw.transactions")
     assert not any(live.landing.iterdir())
     load_runs = _runs(live, job_name="load_file_job")
-    assert sorted(run.dagster_run.tags["retail/landing_file"] for run in load_runs) == [p.name for p in parts]
-    assert all(run.dagster_run.status == dg.DagsterRunStatus.SUCCESS for run in load_runs)
+    # Every file had a run. The daemon was killed without warning, so a run in flight at that moment may end
+    # up failed after its file's load had committed (then its retry finds the content already loaded): what
+    # must hold is that no file has two successful loads, and the ledger above shows each file loaded once.
+    assert {run.dagster_run.tags["retail/landing_file"] for run in load_runs} == {p.name for p in parts}
+    successes = [
+        run.dagster_run.tags["retail/landing_file"]
+        for run in load_runs
+        if run.dagster_run.status == dg.DagsterRunStatus.SUCCESS
+    ]
+    assert len(successes) == len(set(successes))
 
     # The downstream refresh follows by itself, after the loads.
-    last_load = max(run.end_time for run in load_runs)
+    last_load = max(run.end_time for run in load_runs if run.end_time)
 
     def refreshed_after_last_load() -> bool:
         runs = _runs(live, tags={"retail/trigger": "downstream_refresh"})
