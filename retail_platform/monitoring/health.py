@@ -84,7 +84,9 @@ def last_materialization(instance: dg.DagsterInstance, key: dg.AssetKey) -> tupl
 def _check_health(instance: dg.DagsterInstance, spec) -> CheckHealth:
     """The latest *completed* evaluation: a check planned in a run that stopped early (downstream of a failed
     blocking check) keeps its previous result rather than showing as unknown."""
-    from dagster._core.storage.asset_check_execution_record import COMPLETED_ASSET_CHECK_EXECUTION_RECORD_STATUSES
+    from dagster._core.storage.asset_check_execution_record import (
+        COMPLETED_ASSET_CHECK_EXECUTION_RECORD_STATUSES,
+    )
 
     health = CheckHealth(name=spec.name, status="not_evaluated", blocking=bool(getattr(spec, "blocking", False)))
     records = instance.event_log_storage.get_asset_check_execution_history(

@@ -5,7 +5,14 @@ import socket
 
 from sqlalchemy import text
 
-from retail_platform.monitoring.alerts import Alert, open_alerts, post_webhook, raise_alert, resolve_alerts, ui_link
+from retail_platform.monitoring.alerts import (
+    Alert,
+    open_alerts,
+    post_webhook,
+    raise_alert,
+    resolve_alerts,
+    ui_link,
+)
 from retail_platform_tests.webhook_receiver import WebhookReceiver
 
 
