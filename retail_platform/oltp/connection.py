@@ -9,7 +9,6 @@ cannot be reached is an error.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from dataclasses import dataclass
 
@@ -18,8 +17,8 @@ from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
 from retail_platform.warehouse.connection import libpq_url, redact
-from retail_platform.warehouse.migrations import discover
-from retail_platform.warehouse.sql_files import run_script, sql_dir
+from retail_platform.warehouse.migrations import migrate
+from retail_platform.warehouse.sql_files import sql_dir
 
 OLTP_URL_ENV = "RETAIL_OLTP_URL"
 DEFAULT_SUFFIX = "_shop"
@@ -89,36 +88,5 @@ def schema_applied(engine: Engine) -> bool:
 
 def apply_shop_schema(engine: Engine) -> list[str]:
     """Apply every pending ``sql/oltp`` file, in order, once each (recorded in ``shop.schema_versions``)."""
-    applied: list[str] = []
-    with engine.connect() as lock_conn:
-        lock_conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _SCHEMA_LOCK_KEY})
-        lock_conn.commit()
-        try:
-            with engine.begin() as conn:
-                conn.execute(text("CREATE SCHEMA IF NOT EXISTS shop"))
-                conn.execute(
-                    text(
-                        "CREATE TABLE IF NOT EXISTS shop.schema_versions (version integer PRIMARY KEY,"
-                        " name text NOT NULL, checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())"
-                    )
-                )
-                done = dict(conn.execute(text("SELECT version, checksum FROM shop.schema_versions")).all())
-            for migration in discover(sql_dir() / "oltp"):
-                checksum = hashlib.sha256(migration.sql.encode()).hexdigest()
-                if migration.version in done:
-                    if done[migration.version] != checksum:
-                        raise RuntimeError(f"sql/oltp/{migration.path.name} was edited after it was applied")
-                    continue
-                with engine.begin() as conn:
-                    run_script(conn, migration.sql)
-                    conn.execute(
-                        text(
-                            "INSERT INTO shop.schema_versions (version, name, checksum) VALUES (:v, :n, :c)"
-                        ),
-                        {"v": migration.version, "n": migration.name, "c": checksum},
-                    )
-                applied.append(migration.path.name)
-        finally:
-            lock_conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _SCHEMA_LOCK_KEY})
-            lock_conn.commit()
-    return applied
+    applied = migrate(engine, sql_dir() / "oltp", ledger="shop.schema_versions", lock_key=_SCHEMA_LOCK_KEY)
+    return [migration.path.name for migration in applied]

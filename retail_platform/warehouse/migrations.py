@@ -49,25 +49,36 @@ def discover(folder: Path | None = None) -> list[Migration]:
     return found
 
 
-def migrate(engine: Engine) -> list[Migration]:
-    """Apply every pending migration; return the ones applied by this call."""
+def migrate(
+    engine: Engine,
+    folder: Path | None = None,
+    *,
+    ledger: str = "meta.schema_migrations",
+    lock_key: int = _LOCK_KEY,
+) -> list[Migration]:
+    """Apply every pending migration of ``folder`` (default ``sql/migrations``), recording each in ``ledger``
+    (``schema.table``); return the ones applied by this call. The shop's OLTP schema uses the same mechanism
+    with its own folder, ledger and lock."""
+    schema, table = ledger.split(".")
+    quote = engine.dialect.identifier_preparer.quote
+    ledger_sql = f"{quote(schema)}.{quote(table)}"
     applied_now: list[Migration] = []
     with engine.connect() as lock_conn:
         # Session-level lock held on one dedicated connection for the whole run.
-        lock_conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _LOCK_KEY})
+        lock_conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": lock_key})
         lock_conn.commit()
         try:
             with engine.begin() as conn:
-                conn.execute(text("CREATE SCHEMA IF NOT EXISTS meta"))
+                conn.execute(text(f"CREATE SCHEMA IF NOT EXISTS {quote(schema)}"))
                 conn.execute(
                     text(
-                        "CREATE TABLE IF NOT EXISTS meta.schema_migrations ("
+                        f"CREATE TABLE IF NOT EXISTS {ledger_sql} ("
                         " version integer PRIMARY KEY, name text NOT NULL, checksum text NOT NULL,"
                         " applied_at timestamptz NOT NULL DEFAULT now())"
                     )
                 )
-                done = dict(conn.execute(text("SELECT version, checksum FROM meta.schema_migrations")).all())
-            for migration in discover():
+                done = dict(conn.execute(text(f"SELECT version, checksum FROM {ledger_sql}")).all())
+            for migration in discover(folder):
                 if migration.version in done:
                     if done[migration.version] != migration.checksum:
                         raise RuntimeError(
@@ -78,13 +89,11 @@ def migrate(engine: Engine) -> list[Migration]:
                 with engine.begin() as conn:
                     run_script(conn, migration.sql)
                     conn.execute(
-                        text(
-                            "INSERT INTO meta.schema_migrations (version, name, checksum) VALUES (:v, :n, :c)"
-                        ),
+                        text(f"INSERT INTO {ledger_sql} (version, name, checksum) VALUES (:v, :n, :c)"),
                         {"v": migration.version, "n": migration.name, "c": migration.checksum},
                     )
                 applied_now.append(migration)
         finally:
-            lock_conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _LOCK_KEY})
+            lock_conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": lock_key})
             lock_conn.commit()
     return applied_now
