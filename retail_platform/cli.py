@@ -5,6 +5,7 @@ retail-platform ui         the Dagster UI (webserver and daemon) on the same war
 retail-platform generate   write a sample drop in the real data's shape
 retail-platform migrate    apply pending warehouse migrations
 retail-platform stop       stop the embedded PostgreSQL server
+retail-platform bench      benchmark the load and the whole graph against a bare COPY
 """
 
 from __future__ import annotations
@@ -131,9 +132,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     url, started_here = _prepare_environment(args)
     paths = retail_paths()
     embedded = "host=/" in url or "host=%2F" in url
-    print(
-        f"Warehouse: embedded PostgreSQL, data in {paths.pgdata}" if embedded else f"Warehouse: {redact(url)}"
-    )
+    print(f"Warehouse: embedded PostgreSQL, data in {paths.pgdata}" if embedded else f"Warehouse: {redact(url)}")
     engine = engine_for(url)
     migrate(engine)
     from retail_platform.ingestion.landing import ready_files
@@ -246,6 +245,29 @@ def cmd_simulate_shop(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    """Benchmark the load and the whole graph against a bare COPY (see retail_platform/bench.py)."""
+    from retail_platform import bench
+    from retail_platform.settings import retail_paths
+    from retail_platform.warehouse.connection import redact
+    from retail_platform.warehouse.embedded import stop_embedded
+
+    url, started_here = _prepare_environment(args)
+    print(f"Warehouse server: {redact(url)} (scratch databases, dropped afterwards)", file=sys.stderr)
+    try:
+        return bench.main(
+            url,
+            rows=args.rows,
+            repeat=args.repeat,
+            seed=args.seed,
+            as_json=args.json,
+            workdir=Path(args.workdir) if args.workdir else None,
+        )
+    finally:
+        if started_here and not args.keep_server:
+            stop_embedded(retail_paths().pgdata)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="retail-platform", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -322,6 +344,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     shop.set_defaults(func=cmd_simulate_shop)
 
+    bench = commands.add_parser(
+        "bench", help="benchmark: load and whole graph on N generated lines, against a bare COPY"
+    )
+    bench.add_argument("--home")
+    bench.add_argument("--rows", type=int, default=1_067_371, help="lines to generate (default %(default)s)")
+    bench.add_argument(
+        "--repeat", type=int, default=3, help="repeats; times are medians (default %(default)s)"
+    )
+    bench.add_argument("--seed", type=int, default=SAMPLE_SEED)
+    bench.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
+    bench.add_argument("--workdir", help="where the generated file goes (default: a temporary folder)")
+    bench.add_argument("--keep-server", action="store_true", help="leave the embedded PostgreSQL running")
+    bench.set_defaults(func=cmd_bench)
     return parser
 
 

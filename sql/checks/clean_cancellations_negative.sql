@@ -4,6 +4,6 @@ SELECT count(*) AS failed_rows, string_agg(invoice_no || '/' || stock_code, ', '
 FROM (
     SELECT invoice_no, stock_code FROM clean.order_lines
     WHERE is_cancellation AND NOT is_non_product AND quantity >= 0
-    ORDER BY line_id
+    ORDER BY line_id + 0  -- not via the primary key: a (parallel) scan and a top-20 sort, not an index walk
     LIMIT 20
 ) AS bad;

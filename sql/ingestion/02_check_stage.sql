@@ -5,6 +5,10 @@
 -- (PostgreSQL's regex captures are too slow for millions of rows); impossible dates (2010-02-30, 24:00)
 -- become NULL, hence a rejected line, never an aborted load. "OFFSET 0" keeps each layer a separate step, so
 -- that every expression is evaluated once per row instead of being inlined into every use.
+--
+-- Runs once per block of lines the loader could not type itself (a value in an unusual spelling, a bad line):
+-- most blocks never come here (see retail_platform/ingestion/loader.py).
+DROP TABLE IF EXISTS load_checked;
 CREATE TEMP TABLE load_checked ON COMMIT DROP AS
 SELECT
     t.export_no,

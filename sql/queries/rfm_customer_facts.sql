@@ -1,14 +1,22 @@
 -- Per-customer facts for RFM (SPEC 4.3), from purchase lines only: customer known, quantity > 0,
 -- amount > 0 and a description. Scoring happens in pandas (retail_platform/analytics/rfm.py).
+--
+-- The lines are first grouped per customer and invoice (a hash aggregate), then per customer: the number of
+-- groups is the number of distinct invoices, without count(DISTINCT ...), which sorts every purchase line
+-- (minutes at ten million lines). Same facts, same types.
 SELECT
     customer_id,
-    max(invoice_date)          AS last_purchase,
-    count(DISTINCT invoice_no) AS frequency,
-    sum(amount)                AS monetary
-FROM clean.order_lines
-WHERE customer_id IS NOT NULL
-  AND quantity > 0
-  AND amount > 0
-  AND description IS NOT NULL
+    max(last_purchase) AS last_purchase,
+    count(*)           AS frequency,
+    sum(monetary)      AS monetary
+FROM (
+    SELECT customer_id, invoice_no, max(invoice_date) AS last_purchase, sum(amount) AS monetary
+    FROM clean.order_lines
+    WHERE customer_id IS NOT NULL
+      AND quantity > 0
+      AND amount > 0
+      AND description IS NOT NULL
+    GROUP BY customer_id, invoice_no
+) AS per_invoice
 GROUP BY customer_id
 ORDER BY customer_id;

@@ -1,0 +1,322 @@
+"""The loader's paths give one result (SPEC §3): the Python fast path (typing, md5 identity, COPY), the typed
+and checked SQL stages, bulk mode into an empty table, and the CSV reader's Arrow and csv-module halves.
+
+Small blocks (monkeypatched) make small files span many blocks, so that identical lines, overlaps and bad
+lines fall into different blocks, as they do in files of millions of lines."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+
+from retail_platform.ingestion import loader, readers
+from retail_platform.ingestion.loader import LoadResult, load_file
+from retail_platform.ingestion.readers import read_exports
+from retail_platform_tests.helpers import line, write_csv
+from retail_platform_tests.ingestion.support import (
+    assert_accounting,
+    count,
+    csv_records,
+    frame_rows,
+    loaded_rows,
+    rejected,
+    sample_frame,
+    write_lines,
+)
+
+
+def load(engine: Engine, path: Path, **kwargs: object) -> LoadResult:
+    return load_file(engine, path, progress=lambda _message: None, **kwargs)
+
+
+def wipe(engine: Engine) -> None:
+    with engine.begin() as conn:
+        conn.execute(text("TRUNCATE raw.transactions, raw.rejected_lines, raw.file_loads"))
+
+
+def identities(engine: Engine) -> list[tuple]:
+    """Every loaded line with its identity, in file order."""
+    with engine.connect() as conn:
+        return [
+            tuple(row)
+            for row in conn.execute(
+                text(
+                    "SELECT source_row, invoice_no, stock_code, description, quantity, invoice_date, unit_price,"
+                    " unit_price::text, customer_id, country, line_hash, occurrence FROM raw.transactions"
+                    " ORDER BY load_id, source_export, source_row"
+                )
+            )
+        ]
+
+
+def hashes_match_sql(engine: Engine) -> bool:
+    """The stored identity is md5 of the text of ROW(canonical values), however the line was typed."""
+    with engine.begin() as conn:
+        conn.execute(text("SET LOCAL DateStyle = 'ISO, YMD'"))
+        return not conn.execute(
+            text(
+                "SELECT count(*) FROM raw.transactions WHERE line_hash <> md5(ROW(invoice_no, stock_code,"
+                " description, quantity, invoice_date, unit_price, customer_id, country)::text)::uuid"
+            )
+        ).scalar_one()
+
+
+def index_definitions(engine: Engine) -> list[str]:
+    with engine.connect() as conn:
+        return sorted(
+            conn.execute(
+                text(
+                    "SELECT indexdef FROM pg_indexes WHERE schemaname = 'raw' AND tablename = 'transactions'"
+                )
+            ).scalars()
+        )
+
+
+@pytest.fixture
+def small_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(readers, "CSV_BLOCK_BYTES", 2048)
+    monkeypatch.setattr(readers, "BATCH_ROWS", 17)
+
+
+@pytest.fixture
+def paths_taken(monkeypatch: pytest.MonkeyPatch) -> Counter:
+    """How many blocks took each path of the loader."""
+    taken: Counter = Counter()
+    for name in ("_copy_fast", "_copy_bulk", "_typed_stage", "_checked_stage", "_end_bulk"):
+        original = getattr(loader._BlockLoader, name)
+
+        def spy(self, *args, _original=original, _name=name, **kwargs):
+            taken[_name] += 1
+            return _original(self, *args, **kwargs)
+
+        monkeypatch.setattr(loader._BlockLoader, name, spy)
+    return taken
+
+
+# Values the fast path must print exactly as PostgreSQL does (record_out quoting, trim_scale, canonical ints)
+TRICKY = [
+    line(invoice="536365", description='RECORD FRAME 7" SINGLE SIZE ', price="2.10", customer="13085.0"),
+    line(invoice="536366", description="BACK\\SLASH (AND) PARENS, COMMA", price="0.001", customer="007"),
+    line(invoice="536367", description=" LEADING SPACE", price="18.0", quantity="-0"),
+    line(invoice="536368", description="", price="-0.0", customer=""),
+    line(invoice="536369", description="CAFÉ CRÈME\tTAB", price="007.50", quantity="012"),
+    line(invoice="C536370", stock="POST", description="a,b", price="1e-05", quantity="-3"),  # SQL path: 1e-05
+    line(invoice="536371", stock="85123A", description="WHITE HANGING HEART", price="2.55"),
+    line(invoice="536371", stock="85123A", description="WHITE HANGING HEART", price="2.550"),  # same line
+    line(invoice="A536372", stock="B", description="Adjust bad debt", price="-11062.06", customer=""),
+    line(invoice="536373", description="x\x0bvertical tab", date="2010-12-31 23:59:59"),
+]
+
+
+def test_python_typing_and_sql_typing_give_the_same_lines_and_identities(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plain = [row for row in TRICKY if row[5] != "1e-05"]
+    path = write_csv(tmp_path / "tricky.csv", plain)
+    fast = load(engine, path)
+    assert (fast.status, fast.lines_loaded, fast.lines_rejected) == ("loaded", len(plain), 0), fast.error
+    by_python = identities(engine)
+    assert hashes_match_sql(engine)
+
+    wipe(engine)
+    typed_in_sql = []
+    monkeypatch.setattr(loader, "_type_block", lambda block, constants: typed_in_sql.append(1))
+    slow = load(engine, write_csv(tmp_path / "tricky_again.csv", plain))
+    assert typed_in_sql and (slow.lines_loaded, slow.lines_rejected) == (len(plain), 0)
+    assert identities(engine) == by_python
+    assert hashes_match_sql(engine)
+    # the two copies of the same line (2.55 and 2.550) are copies 1 and 2 of one identity
+    copies = [row for row in by_python if row[1] == "536371"]
+    assert [row[-1] for row in copies] == [1, 2] and copies[0][-2] == copies[1][-2]
+
+
+def test_a_block_with_an_unusual_spelling_goes_through_sql_and_identities_still_match(
+    engine: Engine, tmp_path: Path
+) -> None:
+    first = load(engine, write_csv(tmp_path / "all.csv", TRICKY))
+    assert (first.lines_loaded, first.lines_rejected) == (len(TRICKY), 0), first.error
+    assert hashes_match_sql(engine)
+    # the same lines spelled plainly (fast path) are all present already
+    again = load(
+        engine,
+        write_csv(
+            tmp_path / "plain.csv", [r if r[5] != "1e-05" else [*r[:5], "0.00001", *r[6:]] for r in TRICKY]
+        ),
+    )
+    assert (again.lines_loaded, again.lines_already_present) == (0, len(TRICKY))
+    assert_accounting(engine)
+
+
+def shuffled_sample(tmp_path: Path, rows: int, seed: int) -> tuple[list[str], list[list[str]]]:
+    """A sample whose lines are shuffled: an invoice's lines (and identical lines) end up in many blocks."""
+    header, records = csv_records(_sample(tmp_path, rows, seed))
+    random.Random(seed).shuffle(records)
+    return header, records
+
+
+def _sample(tmp_path: Path, rows: int, seed: int) -> Path:
+    from retail_platform.sample_data import write_sample
+
+    path = tmp_path / f"sample_{rows}_{seed}.csv"
+    write_sample(path, rows, seed)
+    return path
+
+
+def expected_identities(records: list[list[str]]) -> Counter:
+    """(line, copy number) of every line of one export, in file order."""
+    seen: Counter = Counter()
+    result: Counter = Counter()
+    for record in records:
+        key = tuple(record)
+        seen[key] += 1
+        result[(key, seen[key])] += 1
+    return result
+
+
+@pytest.mark.usefixtures("small_blocks")
+def test_identical_lines_in_different_blocks_are_numbered_across_blocks(
+    engine: Engine, tmp_path: Path, paths_taken: Counter
+) -> None:
+    header, records = shuffled_sample(tmp_path, 1200, 5)
+    copies = Counter(map(tuple, records))
+    assert any(n > 1 for n in copies.values())
+    path = write_lines(tmp_path / "shuffled.csv", header, records)
+    result = load(engine, path)
+    assert (result.status, result.lines_read, result.lines_loaded) == ("loaded", len(records), len(records))
+    with engine.connect() as conn:
+        numbered = Counter(conn.execute(text("SELECT line_hash, occurrence FROM raw.transactions")).all())
+        per_hash = conn.execute(
+            text(
+                "SELECT count(*) FILTER (WHERE n <> top) FROM (SELECT line_hash, count(*) AS n,"
+                " max(occurrence) AS top FROM raw.transactions GROUP BY line_hash) AS h"
+            )
+        ).scalar_one()
+    assert max(numbered.values()) == 1  # identities are unique
+    assert per_hash == 0  # copies of a line are numbered 1..n, whichever blocks they are in
+    assert sum(n for n in copies.values()) == len(records)
+    assert hashes_match_sql(engine)
+    # copies in earlier blocks made some optimistic COPYs fail: those blocks went through the typed stage
+    assert paths_taken["_copy_fast"] > paths_taken["_typed_stage"] > 0
+
+    # an overlapping export in another order: the overlap, identical lines included, loads once
+    overlap = records[: len(records) // 2]
+    extra = [line(invoice=str(700000 + i)) for i in range(40)]
+    mixed = overlap + extra
+    random.Random(9).shuffle(mixed)
+    second = load(engine, write_lines(tmp_path / "second.csv", header, mixed))
+    expected_new = expected_identities(mixed) - expected_identities(records)
+    assert (second.lines_loaded, second.lines_already_present) == (
+        sum(expected_new.values()),
+        len(mixed) - sum(expected_new.values()),
+    )
+    assert count(engine, "raw.transactions") == len(records) + sum(expected_new.values())
+    assert_accounting(engine)
+
+
+@pytest.mark.usefixtures("small_blocks")
+def test_bad_lines_in_some_blocks_are_rejected_and_the_rest_loads(engine: Engine, tmp_path: Path) -> None:
+    header, records = shuffled_sample(tmp_path, 600, 8)
+    lines = list(records)
+    bad_rows = {}
+    for position in sorted(random.Random(3).sample(range(len(lines)), 6)):
+        lines.insert(position, line(invoice=f"99{position:04d}", quantity="many"))
+    for index, row in enumerate(lines):
+        if row[3] == "many":
+            bad_rows[index + 2] = row[0]
+    result = load(engine, write_lines(tmp_path / "with_bad.csv", header, lines))
+    assert (result.lines_read, result.lines_loaded, result.lines_rejected) == (len(lines), len(records), 6)
+    assert {r["source_row"]: r["raw_text"].split(",")[0] for r in rejected(engine)} == bad_rows
+    assert Counter(loaded_rows(engine)) == Counter(frame_rows(sample_frame(600, 8)))
+    assert hashes_match_sql(engine)
+    assert_accounting(engine)
+
+
+@pytest.mark.usefixtures("small_blocks")
+def test_bulk_mode_into_an_empty_table_and_its_handover_to_block_by_block(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, paths_taken: Counter
+) -> None:
+    monkeypatch.setattr(loader, "BULK_LOAD_MIN_BYTES", 0)
+    monkeypatch.setattr(readers, "CSV_BLOCK_BYTES", 12_000)  # about 140 lines: every invoice fits in a block
+    before = index_definitions(engine)
+    messages: list[str] = []
+    # grouped by invoice: bulk mode holds to the end (the indexes are built after the last block)
+    path = _sample(tmp_path, 800, 4)
+    result = load_file(engine, path, progress=messages.append)
+    assert (result.status, result.lines_loaded) == ("loaded", 800)
+    assert any("bulk load" in message for message in messages)
+    assert paths_taken["_copy_bulk"] >= 5 and paths_taken["_end_bulk"] == 1
+    assert index_definitions(engine) == before
+    assert hashes_match_sql(engine)
+    header, _ = csv_records(path)
+    assert Counter(loaded_rows(engine)) == Counter(frame_rows(sample_frame(800, 4)))
+
+    # shuffled, into an empty table again: the first block with an invoice seen before ends bulk mode
+    wipe(engine)
+    _, shuffled = shuffled_sample(tmp_path, 1000, 6)
+    paths_taken.clear()
+    result = load(engine, write_lines(tmp_path / "shuffled.csv", header, shuffled))
+    assert (result.lines_read, result.lines_loaded) == (len(shuffled), len(shuffled))
+    assert paths_taken["_end_bulk"] == 1 and paths_taken["_copy_fast"] > 0
+    assert index_definitions(engine) == before
+    with engine.connect() as conn:
+        assert not conn.execute(
+            text(
+                "SELECT count(*) FROM (SELECT line_hash, count(*) AS n, max(occurrence) AS top"
+                " FROM raw.transactions GROUP BY line_hash) AS h WHERE n <> top"
+            )
+        ).scalar_one()
+    # the same lines again, other bytes: all present
+    again = load(engine, write_lines(tmp_path / "again.csv", header, shuffled[::-1]))
+    assert (again.lines_loaded, again.lines_already_present) == (0, len(shuffled))
+
+    # a rejected file in bulk mode leaves no line and the indexes in place
+    wipe(engine)
+    bad = [line(invoice=str(536365 + i), quantity="x" if i % 3 == 0 else 1) for i in range(90)]
+    result = load(engine, write_csv(tmp_path / "mostly_bad.csv", bad))
+    assert (result.status, result.lines_loaded, result.lines_rejected) == ("rejected", 0, 90)
+    assert count(engine, "raw.transactions") == 0 and len(rejected(engine)) == 30
+    assert index_definitions(engine) == before
+    assert_accounting(engine)
+
+
+@pytest.mark.usefixtures("small_blocks")
+def test_csv_blocks_that_are_not_plain_hand_over_to_the_csv_module(tmp_path: Path) -> None:
+    rows = [line(invoice=str(536365 + i), description=f"ITEM {i}") for i in range(200)]
+    rows[150] = line(invoice="536515", description="TWO\nLINES")  # a line break inside quotes, late
+    path = write_csv(tmp_path / "late_quirk.csv", rows)
+    with open(path, "ab") as stream:
+        stream.write(b"\r\n536999,85048,AFTER BLANK,1,2010-12-01 08:26:00,2.1,13085,France\r\n")
+    [export] = read_exports(path)
+    by_rows = [tuple(row[1:]) for row in export.rows]
+    [export] = read_exports(path)
+    by_batches = [
+        (
+            row["source_row"],
+            row["structural_error"],
+            row["raw_text"],
+            *(row[c] for c in readers.CANONICAL_COLUMNS),
+        )
+        for batch in export.text_batches()
+        for row in batch.to_pylist()
+    ]
+    assert by_batches == by_rows
+    assert by_rows[-1][0] == 204  # line numbers count the quoted line break and the blank line
+
+
+def test_bulk_mode_steps_aside_when_a_reader_holds_the_table(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(loader, "BULK_LOAD_MIN_BYTES", 0)
+    messages: list[str] = []
+    with engine.connect() as reader:
+        reader.execute(text("SELECT count(*) FROM raw.transactions"))  # an open transaction holds a lock
+        result = load_file(engine, _sample(tmp_path, 300, 2), progress=messages.append)
+        assert (result.status, result.lines_loaded) == ("loaded", 300)
+        assert not any("bulk load" in message for message in messages)
+        reader.rollback()
+    assert hashes_match_sql(engine)
+    assert_accounting(engine)

@@ -1,0 +1,67 @@
+"""``retail-platform bench`` runs end to end and computes what it promises. A smoke run on a tiny sample: the
+benchmark measures, it does not assert times, and neither does this test."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import psycopg
+import pytest
+
+KEYS = ("rows", "copy_s", "load_s", "load_ratio", "redrop_s", "redrop_ratio", "graph_s", "peak_rss_mb")
+
+
+def test_bench_smoke_run_prints_the_measurements_as_json(server_url: str, tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("RETAIL_", "DAGSTER_"))}
+    env["RETAIL_WAREHOUSE_URL"] = server_url  # the session's server: scratch databases are made on it
+    command = ["bench", "--rows", "3000", "--repeat", "1", "--json"]
+    command += ["--home", str(tmp_path / "home"), "--workdir", str(tmp_path / "work")]
+    completed = subprocess.run(
+        [sys.executable, "-m", "retail_platform.cli", *command],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
+        cwd=tmp_path,
+    )
+    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
+    summary = json.loads(completed.stdout)
+
+    for key in KEYS:
+        assert key in summary, key
+    assert summary["rows"] == 3000 and summary["repeat"] == 1 and summary["all_ok"] is True
+    for key in ("copy_s", "load_s", "redrop_s", "graph_s", "peak_rss_mb"):
+        assert isinstance(summary[key], (int, float)) and summary[key] > 0, key
+    assert summary["load_ratio"] == pytest.approx(summary["load_s"] / summary["copy_s"], abs=0.01)
+    assert summary["redrop_ratio"] == pytest.approx(summary["redrop_s"] / summary["copy_s"], abs=0.01)
+    # every downstream asset has its own time, and the whole graph includes the load
+    assert {"raw_transactions", "clean__order_lines", "marts__monthly_kpis", "marts__rfm_scores"} <= set(
+        summary["assets_s"]
+    )
+    assert any(step.startswith("charts__") for step in summary["assets_s"])
+    assert summary["checks"] and summary["checks_s"] > 0
+    [run] = summary["runs"]
+    assert run["load_s"] == pytest.approx(summary["load_s"], abs=0.001)
+
+    # the scratch databases are gone, the warehouse's own database was never touched
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        left = conn.execute("SELECT datname FROM pg_database WHERE datname LIKE 'retail_bench_%'").fetchall()
+    assert left == []
+
+    # and the table says the same
+    table = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from retail_platform.bench import format_table; import json, sys;"
+            " print(format_table(json.load(sys.stdin)))",
+        ],
+        input=completed.stdout,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert table.returncode == 0, table.stderr
+    assert "x COPY" in table.stdout and "(b) platform load" in table.stdout
