@@ -132,7 +132,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     url, started_here = _prepare_environment(args)
     paths = retail_paths()
     embedded = "host=/" in url or "host=%2F" in url
-    print(f"Warehouse: embedded PostgreSQL, data in {paths.pgdata}" if embedded else f"Warehouse: {redact(url)}")
+    print(
+        f"Warehouse: embedded PostgreSQL, data in {paths.pgdata}" if embedded else f"Warehouse: {redact(url)}"
+    )
     engine = engine_for(url)
     migrate(engine)
     from retail_platform.ingestion.landing import ready_files

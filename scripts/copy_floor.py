@@ -98,7 +98,9 @@ def measure(url: str, csv_bytes: bytes, rows: bytes) -> dict[str, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("url")
     parser.add_argument("csv_file")
     parser.add_argument("--repeat", type=int, default=3)

@@ -16,5 +16,7 @@ class AlertingResource(dg.ConfigurableResource):
     def raise_alert(self, engine: Engine, alert: Alert) -> int:
         return raise_alert(engine, alert, webhook_url=self.webhook_url or "")
 
-    def resolve(self, engine: Engine, *, kind: str, asset_key: str | None = None, check_name: str | None = None) -> int:
+    def resolve(
+        self, engine: Engine, *, kind: str, asset_key: str | None = None, check_name: str | None = None
+    ) -> int:
         return resolve_alerts(engine, kind=kind, asset_key=asset_key, check_name=check_name)

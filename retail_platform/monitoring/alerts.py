@@ -53,13 +53,18 @@ def _safe_target(url: str) -> str:
     return f"{parts.scheme}://{parts.hostname}" + (f":{parts.port}" if parts.port else "")
 
 
-def post_webhook(url: str, payload: dict, *, attempts: int = 3, timeout: float = 5.0, backoff: float = 0.5) -> str | None:
+def post_webhook(
+    url: str, payload: dict, *, attempts: int = 3, timeout: float = 5.0, backoff: float = 0.5
+) -> str | None:
     """POST ``payload`` as JSON; returns None on success, else a short error that names only the host."""
     body = json.dumps(payload, default=str).encode()
     error = None
     for attempt in range(1, attempts + 1):
         request = urllib.request.Request(
-            url, data=body, method="POST", headers={"Content-Type": "application/json", "User-Agent": "retail-platform"}
+            url,
+            data=body,
+            method="POST",
+            headers={"Content-Type": "application/json", "User-Agent": "retail-platform"},
         )
         try:
             with urllib.request.urlopen(request, timeout=timeout) as response:
@@ -119,7 +124,9 @@ def raise_alert(engine: Engine, alert: Alert, *, webhook_url: str | None = None)
     return alert_id
 
 
-def resolve_alerts(engine: Engine, *, kind: str, asset_key: str | None = None, check_name: str | None = None) -> int:
+def resolve_alerts(
+    engine: Engine, *, kind: str, asset_key: str | None = None, check_name: str | None = None
+) -> int:
     """Close the open alerts of a condition that has cleared (a check passing again, an asset fresh again)."""
     with engine.begin() as conn:
         return conn.execute(

@@ -53,8 +53,10 @@ class HealthReport:
             "failures": self.failures,
             "warnings": self.warnings,
             "assets": [asdict(asset) for asset in self.assets],
-            "open_alerts": [{k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in a.items()}
-                            for a in self.open_alerts],
+            "open_alerts": [
+                {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in a.items()}
+                for a in self.open_alerts
+            ],
         }
 
 
@@ -74,7 +76,9 @@ def freshness_window(node) -> timedelta | None:
     return window.to_timedelta() if hasattr(window, "to_timedelta") else window
 
 
-def last_materialization(instance: dg.DagsterInstance, key: dg.AssetKey) -> tuple[datetime | None, str | None]:
+def last_materialization(
+    instance: dg.DagsterInstance, key: dg.AssetKey
+) -> tuple[datetime | None, str | None]:
     event = instance.get_latest_materialization_event(key)
     if event is None:
         return None, None
@@ -88,14 +92,20 @@ def _check_health(instance: dg.DagsterInstance, spec) -> CheckHealth:
         COMPLETED_ASSET_CHECK_EXECUTION_RECORD_STATUSES,
     )
 
-    health = CheckHealth(name=spec.name, status="not_evaluated", blocking=bool(getattr(spec, "blocking", False)))
+    health = CheckHealth(
+        name=spec.name, status="not_evaluated", blocking=bool(getattr(spec, "blocking", False))
+    )
     records = instance.event_log_storage.get_asset_check_execution_history(
         spec.key, limit=1, status=set(COMPLETED_ASSET_CHECK_EXECUTION_RECORD_STATUSES)
     )
     if not records:
         return health
     record = records[0]
-    evaluation = record.event.dagster_event.event_specific_data if record.event and record.event.dagster_event else None
+    evaluation = (
+        record.event.dagster_event.event_specific_data
+        if record.event and record.event.dagster_event
+        else None
+    )
     if evaluation is None or not hasattr(evaluation, "passed"):
         health.status = str(record.status.value).lower()
         return health
@@ -117,7 +127,10 @@ def collect_health(defs: dg.Definitions, instance: dg.DagsterInstance, engine: E
         last, run_id = last_materialization(instance, key)
         window = freshness_window(node)
         status = freshness_status(last, window)
-        checks = [_check_health(instance, spec) for spec in sorted(specs_by_asset.get(key, []), key=lambda s: s.name)]
+        checks = [
+            _check_health(instance, spec)
+            for spec in sorted(specs_by_asset.get(key, []), key=lambda s: s.name)
+        ]
         name = key.to_user_string()
         assets.append(
             AssetHealth(

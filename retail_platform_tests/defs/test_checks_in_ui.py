@@ -16,7 +16,12 @@ import pytest
 from retail_platform.definitions import defs
 
 BLOCKING = {
-    "clean/order_lines": {"clean_keys_not_null", "clean_amount_consistent", "clean_dates_plausible", "clean_covers_raw"},
+    "clean/order_lines": {
+        "clean_keys_not_null",
+        "clean_amount_consistent",
+        "clean_dates_plausible",
+        "clean_covers_raw",
+    },
     "marts/rfm_scores": {"rfm_scores_one_row_per_customer", "rfm_scores_valid", "rfm_scores_segment_rule"},
 }
 
@@ -53,9 +58,21 @@ def webserver(tmp_path_factory: pytest.TempPathFactory):
     env = {**os.environ, "DAGSTER_HOME": str(dagster_home)}
     log = open(dagster_home / "webserver.log", "w")  # noqa: SIM115
     process = subprocess.Popen(
-        [sys.executable, "-m", "dagster_webserver", "-m", "retail_platform.definitions", "-h", "127.0.0.1",
-         "-p", str(port)],
-        env=env, stdout=log, stderr=subprocess.STDOUT, cwd=Path(__file__).resolve().parents[2],
+        [
+            sys.executable,
+            "-m",
+            "dagster_webserver",
+            "-m",
+            "retail_platform.definitions",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(port),
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=Path(__file__).resolve().parents[2],
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -81,7 +98,9 @@ def webserver(tmp_path_factory: pytest.TempPathFactory):
 
 def _graphql(url: str, query: str) -> dict:
     request = urllib.request.Request(
-        f"{url}/graphql", data=json.dumps({"query": query}).encode(), headers={"Content-Type": "application/json"}
+        f"{url}/graphql",
+        data=json.dumps({"query": query}).encode(),
+        headers={"Content-Type": "application/json"},
     )
     deadline = time.monotonic() + 120
     while True:  # the code location may still be loading just after start-up

@@ -35,7 +35,9 @@ def instance(tmp_path: Path):
         yield instance
 
 
-def _run(database_url: str, home: Path, instance, webhook_url: str | None = None) -> dg.ExecuteInProcessResult:
+def _run(
+    database_url: str, home: Path, instance, webhook_url: str | None = None
+) -> dg.ExecuteInProcessResult:
     return defs.resolve_job_def("full_refresh_job").execute_in_process(
         instance=instance, resources=resources_for(database_url, home, webhook_url), raise_on_error=False
     )
@@ -55,7 +57,10 @@ def _health(database_url: str, home: Path, instance) -> subprocess.CompletedProc
     env |= {"RETAIL_WAREHOUSE_URL": database_url, "DAGSTER_HOME": instance.root_directory}
     return subprocess.run(
         [sys.executable, "-m", "retail_platform.cli", "health", "--home", str(home)],
-        capture_output=True, text=True, timeout=300, env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
     )
 
 
@@ -84,7 +89,9 @@ def test_future_dated_drop_is_stopped_at_the_clean_layer(database_url, engine, p
 
     with engine.connect() as conn:
         alerts = conn.execute(text("SELECT kind, severity, check_name, ui_url FROM ops.alerts")).all()
-    assert [(a.kind, a.severity, a.check_name) for a in alerts] == [("check_failure", "ERROR", "clean_dates_plausible")]
+    assert [(a.kind, a.severity, a.check_name) for a in alerts] == [
+        ("check_failure", "ERROR", "clean_dates_plausible")
+    ]
     assert alerts[0].ui_url.endswith("/assets/clean/order_lines?view=checks")
     assert [body["check_name"] for body in receiver.bodies] == ["clean_dates_plausible"]
     assert "2031-03" in receiver.bodies[0]["message"]
@@ -104,11 +111,15 @@ def test_future_dated_drop_is_stopped_at_the_clean_layer(database_url, engine, p
     ).for_run_failure()
     run_failure_alert_sensor(context)
     with engine.connect() as conn:
-        run_alert = conn.execute(text("SELECT run_id, message FROM ops.alerts WHERE kind = 'run_failure'")).one()
+        run_alert = conn.execute(
+            text("SELECT run_id, message FROM ops.alerts WHERE kind = 'run_failure'")
+        ).one()
     assert run_alert.run_id == second.run_id and "full_refresh_job" in run_alert.message
 
 
-def test_impossible_rfm_customer_keeps_the_previous_segments(database_url, engine, paths, instance, monkeypatch):
+def test_impossible_rfm_customer_keeps_the_previous_segments(
+    database_url, engine, paths, instance, monkeypatch
+):
     write_sample(paths.landing / "good.csv", 3_000, seed=5)
     assert _run(database_url, paths.home, instance).success
     before = _snapshot(engine)
@@ -150,9 +161,14 @@ def test_health_before_and_after_a_good_run(database_url, engine, paths, instanc
     assert health.returncode == 0, health.stdout + health.stderr
     json_health = subprocess.run(
         [sys.executable, "-m", "retail_platform.cli", "health", "--json", "--home", str(paths.home)],
-        capture_output=True, text=True, timeout=300,
-        env={**{k: v for k, v in os.environ.items() if not k.startswith(("RETAIL_", "DAGSTER_"))},
-             "RETAIL_WAREHOUSE_URL": database_url, "DAGSTER_HOME": instance.root_directory},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={
+            **{k: v for k, v in os.environ.items() if not k.startswith(("RETAIL_", "DAGSTER_"))},
+            "RETAIL_WAREHOUSE_URL": database_url,
+            "DAGSTER_HOME": instance.root_directory,
+        },
     )
     import json
 
@@ -165,12 +181,22 @@ def test_stale_assets_sensor_raises_and_resolves(database_url, engine, paths, in
     skip = stale_assets_sensor(context)
     assert "stale asset(s)" in skip.skip_message
     with engine.connect() as conn:
-        stale = conn.execute(text("SELECT asset_key FROM ops.alerts WHERE kind = 'stale_asset' AND resolved_at IS NULL")).scalars().all()
+        stale = (
+            conn.execute(
+                text("SELECT asset_key FROM ops.alerts WHERE kind = 'stale_asset' AND resolved_at IS NULL")
+            )
+            .scalars()
+            .all()
+        )
     assert "marts/monthly_kpis" in stale and "raw/transactions" in stale
 
     write_sample(paths.landing / "good.csv", 2_000, seed=8)
     assert _run(database_url, paths.home, instance).success
-    skip = stale_assets_sensor(dg.build_sensor_context(instance=instance, definitions=defs, resources=resources))
+    skip = stale_assets_sensor(
+        dg.build_sensor_context(instance=instance, definitions=defs, resources=resources)
+    )
     assert skip.skip_message == "every asset is fresh"
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT count(*) FROM ops.alerts WHERE resolved_at IS NULL")).scalar_one() == 0
+        assert (
+            conn.execute(text("SELECT count(*) FROM ops.alerts WHERE resolved_at IS NULL")).scalar_one() == 0
+        )

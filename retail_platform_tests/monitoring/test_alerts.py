@@ -17,8 +17,13 @@ from retail_platform_tests.webhook_receiver import WebhookReceiver
 
 
 def _alert(**overrides) -> Alert:
-    values = {"kind": "check_failure", "severity": "ERROR", "message": "boom", "asset_key": "clean/order_lines",
-              "check_name": "clean_amount_consistent"}
+    values = {
+        "kind": "check_failure",
+        "severity": "ERROR",
+        "message": "boom",
+        "asset_key": "clean/order_lines",
+        "check_name": "clean_amount_consistent",
+    }
     return Alert(**{**values, **overrides})
 
 
@@ -46,7 +51,9 @@ def test_unreachable_webhook_times_out_quietly(engine):
     with socket.socket() as sock:  # a port nobody listens on
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    error = post_webhook(f"http://user:pw@127.0.0.1:{port}/x?token=abc", {"a": 1}, attempts=2, timeout=1, backoff=0)
+    error = post_webhook(
+        f"http://user:pw@127.0.0.1:{port}/x?token=abc", {"a": 1}, attempts=2, timeout=1, backoff=0
+    )
     assert error is not None and "pw" not in error and "abc" not in error
     alert_id = raise_alert(engine, _alert(), webhook_url=f"http://127.0.0.1:{port}/x")
     assert alert_id > 0
@@ -58,12 +65,20 @@ def test_one_open_alert_per_condition_and_resolution(engine):
     assert first == second
     other = raise_alert(engine, _alert(check_name="clean_keys_not_null"), webhook_url="")
     assert other != first
-    assert resolve_alerts(engine, kind="check_failure", asset_key="clean/order_lines",
-                          check_name="clean_amount_consistent") == 1
+    assert (
+        resolve_alerts(
+            engine, kind="check_failure", asset_key="clean/order_lines", check_name="clean_amount_consistent"
+        )
+        == 1
+    )
     assert [a["alert_id"] for a in open_alerts(engine)] == [other]
     # run failures are never merged
-    run_a = raise_alert(engine, _alert(kind="run_failure", asset_key=None, check_name=None, run_id="a"), webhook_url="")
-    run_b = raise_alert(engine, _alert(kind="run_failure", asset_key=None, check_name=None, run_id="b"), webhook_url="")
+    run_a = raise_alert(
+        engine, _alert(kind="run_failure", asset_key=None, check_name=None, run_id="a"), webhook_url=""
+    )
+    run_b = raise_alert(
+        engine, _alert(kind="run_failure", asset_key=None, check_name=None, run_id="b"), webhook_url=""
+    )
     assert run_a != run_b
 
 

@@ -61,4 +61,6 @@ def stale_assets_sensor(
             )
         else:
             alerting.resolve(engine, kind="stale_asset", asset_key=name)
-    return dg.SkipReason(f"{len(stale)} stale asset(s): {', '.join(stale)}" if stale else "every asset is fresh")
+    return dg.SkipReason(
+        f"{len(stale)} stale asset(s): {', '.join(stale)}" if stale else "every asset is fresh"
+    )

@@ -18,9 +18,11 @@ def run_failure_alert_sensor(
     run = context.dagster_run
     error = context.failure_event.message or "run failed"
     failed_steps = [event.step_key for event in context.get_step_failure_events() if event.step_key]
-    message = f"run {run.run_id[:8]} of {run.job_name} failed" + (
-        f" in {', '.join(failed_steps)}" if failed_steps else ""
-    ) + f": {error}"
+    message = (
+        f"run {run.run_id[:8]} of {run.job_name} failed"
+        + (f" in {', '.join(failed_steps)}" if failed_steps else "")
+        + f": {error}"
+    )
     alerting.raise_alert(
         warehouse.get_engine(),
         Alert(

@@ -31,7 +31,9 @@ def png_problem(path: Path) -> str | None:
 def _png_check(chart: dg.AssetsDefinition) -> dg.AssetChecksDefinition:
     name = chart.key.path[-1]
 
-    @dg.asset_check(asset=chart, name="png_valid", description="The chart's PNG file exists and is a valid image.")
+    @dg.asset_check(
+        asset=chart, name="png_valid", description="The chart's PNG file exists and is a valid image."
+    )
     def _check(
         context: dg.AssetCheckExecutionContext,
         warehouse: WarehouseResource,

@@ -49,7 +49,9 @@ def _row_drop_check(asset: dg.AssetsDefinition) -> dg.AssetChecksDefinition:
     ) -> dg.AssetCheckResult:
         counts = row_counts(context.instance, asset.key)
         if len(counts) < 2:
-            result = dg.AssetCheckResult(passed=True, metadata={"details": "no previous materialization to compare"})
+            result = dg.AssetCheckResult(
+                passed=True, metadata={"details": "no previous materialization to compare"}
+            )
         else:
             current, previous = counts
             drop = (previous - current) / previous if previous else 0.0

@@ -65,8 +65,12 @@ class Warehouse:
         with psycopg.connect(self.url, autocommit=True) as conn:
             conn.execute(statement)
 
-    def run_check(self, key: dg.AssetCheckKey, instance: dg.DagsterInstance | None = None,
-                  webhook_url: str | None = None) -> dg.AssetCheckEvaluation:
+    def run_check(
+        self,
+        key: dg.AssetCheckKey,
+        instance: dg.DagsterInstance | None = None,
+        webhook_url: str | None = None,
+    ) -> dg.AssetCheckEvaluation:
         result = dg.materialize(
             [*defs.assets, *defs.asset_checks],
             selection=dg.AssetSelection.checks(key),

@@ -57,7 +57,9 @@ def test_row_count_drop_warns_only_beyond_the_threshold(warehouse):
     evaluation = warehouse.run_check(key, instance)
     assert not evaluation.passed
     assert evaluation.severity.value == "WARN"
-    assert evaluation.metadata["previous_rows"].value == 60 and evaluation.metadata["current_rows"].value == 10
+    assert (
+        evaluation.metadata["previous_rows"].value == 60 and evaluation.metadata["current_rows"].value == 10
+    )
 
 
 def test_column_schema_change_check_notices_a_changed_mart(warehouse):

@@ -35,7 +35,11 @@ CORRUPTIONS = {
         " SELECT load_id, file_name, file_name, 2, 'x,y', '' FROM raw.file_loads LIMIT 1",
         "ERROR",
     ),
-    "clean_keys_not_null": (CLEAN, f"UPDATE clean.order_lines SET invoice_no = ' ' WHERE line_id = {FIRST_LINE}", "ERROR"),
+    "clean_keys_not_null": (
+        CLEAN,
+        f"UPDATE clean.order_lines SET invoice_no = ' ' WHERE line_id = {FIRST_LINE}",
+        "ERROR",
+    ),
     "clean_amount_consistent": (
         CLEAN,
         f"UPDATE clean.order_lines SET amount = amount + 0.01 WHERE line_id = {FIRST_LINE}",
@@ -133,7 +137,9 @@ def test_passing_again_resolves_the_alert(warehouse):
     warehouse.sql(f"UPDATE clean.order_lines SET amount = quantity * unit_price WHERE line_id = {FIRST_LINE}")
     assert warehouse.run_check(key).passed
     with warehouse.engine.connect() as conn:
-        assert conn.execute(text("SELECT count(*) FROM ops.alerts WHERE resolved_at IS NULL")).scalar_one() == 0
+        assert (
+            conn.execute(text("SELECT count(*) FROM ops.alerts WHERE resolved_at IS NULL")).scalar_one() == 0
+        )
         assert conn.execute(text("SELECT count(*) FROM ops.alerts")).scalar_one() == 1
 
 
