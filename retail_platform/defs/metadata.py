@@ -23,7 +23,10 @@ def _cell(value: object) -> str:
     return str(value).replace("|", "\\|")
 
 
-def table_metadata(conn: Connection, table: str, order_by: str | None = None) -> dict[str, dg.MetadataValue]:
+def table_metadata(
+    conn: Connection, table: str, order_by: str | None = None, row_count: int | None = None
+) -> dict[str, dg.MetadataValue]:
+    """Row count, column schema and a preview of ``table`` for the UI (``row_count``: already counted)."""
     schema, name = table.split(".")
     columns = conn.execute(
         text(
@@ -32,7 +35,9 @@ def table_metadata(conn: Connection, table: str, order_by: str | None = None) ->
         ),
         {"schema": schema, "name": name},
     ).all()
-    rows = conn.execute(text(f"SELECT count(*) FROM {qualified(conn, table)}")).scalar_one()
+    rows = row_count
+    if rows is None:
+        rows = conn.execute(text(f"SELECT count(*) FROM {qualified(conn, table)}")).scalar_one()
     order = f" ORDER BY {conn.dialect.identifier_preparer.quote(order_by)}" if order_by else ""
     preview = conn.execute(text(f"SELECT * FROM {qualified(conn, table)}{order} LIMIT {PREVIEW_ROWS}")).all()
     header = [column.column_name for column in columns]

@@ -45,8 +45,9 @@ SELECT
     t.quantity * t.unit_price AS amount,
     t.customer_id,
     t.country,
-    upper(t.invoice_no) LIKE 'C%' AS is_cancellation,
-    upper(t.invoice_no) LIKE 'A%' AS is_adjustment,
+    -- 'C...' or 'c...': two prefix LIKEs compare bytes; upper() would build a new string for every line
+    (t.invoice_no LIKE 'C%' OR t.invoice_no LIKE 'c%') AS is_cancellation,
+    (t.invoice_no LIKE 'A%' OR t.invoice_no LIKE 'a%') AS is_adjustment,
     (
         t.stock_code IN (
             'POST', 'DOT', 'M', 'm', 'D', 'S', 'B', 'C2', 'C3', 'CRUK', 'PADS', 'ADJUST', 'ADJUST2',
