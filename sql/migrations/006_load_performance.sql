@@ -1,4 +1,4 @@
--- Performance of the load (see docs/performance.md).
+-- Performance of the load (see "Performance" in README.md).
 --
 -- raw.transactions.load_id: a BRIN index instead of a B-tree. Every load appends its rows, so load ids follow
 -- the physical order of the table and a few block ranges per load are all an index needs to find a load's
