@@ -8,19 +8,17 @@ Every data-path test runs against the embedded server (the product's default) an
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
 from sqlalchemy import Engine
-from sqlalchemy.engine import make_url
 
 from retail_platform.settings import RetailPaths, retail_paths
 from retail_platform.warehouse.connection import engine_for, libpq_url
 from retail_platform.warehouse.embedded import start_embedded
 from retail_platform.warehouse.migrations import migrate
+from retail_platform_tests.databases import scratch_database
 
 REAL_DATA = (
     Path(__file__).resolve().parents[1].parent / "shared" / "data" / "online_retail_II_2009-2010.csv.gz"
@@ -56,23 +54,11 @@ def server_url(request: pytest.FixtureRequest) -> str:
     return libpq_url(os.environ["RETAIL_TEST_DATABASE_URL"])
 
 
-def _with_database(url: str, database: str) -> str:
-    return libpq_url(make_url(url).set(database=database).render_as_string(hide_password=False))
-
-
 @pytest.fixture
 def database_url(server_url: str) -> Iterator[str]:
     """A brand-new empty database on the server, dropped after the test."""
-    name = f"rp_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = _with_database(server_url, name)
-    try:
+    with scratch_database(server_url) as url:
         yield url
-    finally:
-        engine_for(url).dispose()
-        with psycopg.connect(server_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture

@@ -9,108 +9,18 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
-import sys
-import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import psycopg
-import pytest
 import yaml
 from sqlalchemy.engine import make_url
 
 from retail_platform.warehouse.connection import libpq_url
-
-DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
-BIN = Path(sys.executable).parent
-PROJECT = Path(__file__).resolve().parents[2]
-
-
-def admin_url_or_skip() -> str:
-    url = libpq_url(os.environ.get("RETAIL_TEST_DATABASE_URL") or DEFAULT_SERVER)
-    try:
-        with psycopg.connect(url, connect_timeout=5) as conn:
-            conn.execute("SELECT 1")
-    except psycopg.Error as error:
-        pytest.skip(
-            f"the daemon tests need a PostgreSQL server for Dagster's storage: none reachable at "
-            f"{make_url(url).render_as_string(hide_password=True)} (set RETAIL_TEST_DATABASE_URL): {error}"
-        )
-    return url
-
-
-def wait_for(
-    what: str, probe: Callable[[], Any], timeout: float, interval: float = 1.0, diagnose=None
-) -> Any:
-    deadline = time.monotonic() + timeout
-    last: object = None
-    while time.monotonic() < deadline:
-        try:
-            value = probe()
-            if value:
-                return value
-            last = value
-        except Exception as error:  # a probe may race a process that is starting
-            last = error
-        time.sleep(interval)
-    pytest.fail(
-        f"timed out after {timeout:.0f} s waiting for {what} (last: {last!r})\n{diagnose() if diagnose else ''}"
-    )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@dataclass
-class Process:
-    name: str
-    command: list[str]
-    log: Path
-    popen: subprocess.Popen | None = None
-
-    def start(self, env: dict[str, str]) -> None:
-        with self.log.open("a") as log:
-            log.write(f"\n=== start {' '.join(self.command)}\n")
-            log.flush()
-            self.popen = subprocess.Popen(
-                self.command,
-                env=env,
-                cwd=PROJECT,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-            )
-
-    def stop(self, sig: int = signal.SIGTERM, grace: float = 20) -> None:
-        popen = self.popen
-        if popen is None or popen.poll() is not None:
-            return
-        for current, wait in ((sig, grace), (signal.SIGKILL, 10)):
-            try:
-                os.killpg(popen.pid, current)
-            except ProcessLookupError:
-                return
-            try:
-                popen.wait(timeout=wait)
-                return
-            except subprocess.TimeoutExpired:
-                continue
-
-    def alive(self) -> bool:
-        return self.popen is not None and self.popen.poll() is None
-
-    def tail(self, lines: int = 40) -> str:
-        text = self.log.read_text(errors="replace").splitlines()[-lines:] if self.log.exists() else []
-        return f"--- {self.name} ({self.log}):\n" + "\n".join(text)
+from retail_platform_tests.processes import BIN, Process, free_port, wait_for
 
 
 @dataclass

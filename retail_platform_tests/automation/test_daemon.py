@@ -22,7 +22,8 @@ from retail_platform.oltp.connection import apply_shop_schema
 from retail_platform.oltp.simulator import ShopSimulator
 from retail_platform.sample_data import write_sample
 from retail_platform.warehouse.connection import engine_for
-from retail_platform_tests.automation.live import LivePlatform, admin_url_or_skip, wait_for
+from retail_platform_tests.automation.live import LivePlatform
+from retail_platform_tests.processes import admin_url_or_skip, wait_for
 
 FILES = 10
 LINES = 3_000
@@ -215,7 +216,14 @@ def test_orders_written_in_the_shop_are_extracted_once(live: LivePlatform):
         return f"ledger: {ledger}\nraw lines (all, from the shop): {counts}\n{live.diagnose()}"
 
     wait_for("the shop extract", extracted, TIMEOUT, 2, diagnose)
-    runs = _runs(live, job_name="shop_extract_job")
+    # the lines are visible when the load commits; the run itself finishes a moment later (metadata, watermark)
+    runs = wait_for(
+        "the extract run to finish",
+        lambda: [run for run in _runs(live, job_name="shop_extract_job") if run.dagster_run.is_finished],
+        TIMEOUT,
+        1,
+        diagnose,
+    )
     assert [run.dagster_run.status for run in runs] == [dg.DagsterRunStatus.SUCCESS]
     assert live.scalar("SELECT count(*) FROM raw.transactions") == before + placed.lines
     wait_for(

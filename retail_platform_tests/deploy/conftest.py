@@ -22,15 +22,11 @@ import io
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,38 +38,12 @@ from sqlalchemy.engine import make_url
 
 from retail_platform.warehouse.connection import libpq_url
 from retail_platform_tests.deploy import support
+from retail_platform_tests.processes import BIN, Process, admin_url_or_skip, free_port, wait_for
 
-DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
 SAMPLE_ROWS = 3_000
 STARTUP_TIMEOUT = 180
 RUN_TIMEOUT = 300
-BIN = Path(sys.executable).parent
 LOGS = support.ARTIFACTS / "deploy-logs"
-
-
-def wait_for(
-    what: str, probe: Callable[[], Any], timeout: float, interval: float = 1.0, diagnose=None
-) -> Any:
-    """Poll ``probe`` until it returns a truthy value; fail with the last error after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    last: object = None
-    while time.monotonic() < deadline:
-        try:
-            value = probe()
-            if value:
-                return value
-            last = value
-        except Exception as error:
-            last = error
-        time.sleep(interval)
-    details = diagnose() if diagnose else ""
-    pytest.fail(f"timed out after {timeout:.0f} s waiting for {what} (last: {last!r})\n{details}")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _with(url: str, **parts) -> str:
@@ -83,16 +53,7 @@ def _with(url: str, **parts) -> str:
 @pytest.fixture(scope="session")
 def postgres_admin_url() -> str:
     """Admin URL of the tests' PostgreSQL server; the live tests skip when none is reachable."""
-    url = libpq_url(os.environ.get("RETAIL_TEST_DATABASE_URL") or DEFAULT_SERVER)
-    try:
-        with psycopg.connect(url, connect_timeout=5) as conn:
-            conn.execute("SELECT 1")
-    except psycopg.Error as error:
-        pytest.skip(
-            f"no PostgreSQL server reachable at {make_url(url).render_as_string(hide_password=True)} "
-            f"(set RETAIL_TEST_DATABASE_URL): {error}"
-        )
-    return url
+    return admin_url_or_skip()
 
 
 @dataclass
@@ -175,20 +136,6 @@ def deploy_databases(postgres_admin_url: str) -> Iterator[Databases]:
                 conn.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
             for user in (databases.dagster_user, databases.warehouse_user):
                 conn.execute(f'DROP ROLE IF EXISTS "{user}"')
-
-
-@dataclass
-class Process:
-    name: str
-    command: list[str]
-    log: Path
-    popen: subprocess.Popen | None = None
-
-    def tail(self, lines: int = 60) -> str:
-        if not self.log.exists():
-            return f"--- {self.name}: no output"
-        text = self.log.read_text(errors="replace").splitlines()[-lines:]
-        return f"--- {self.name} ({self.log}):\n" + "\n".join(text)
 
 
 @dataclass
@@ -319,22 +266,6 @@ def _compose_command(service: str, replacements: dict[tuple[str, ...], str]) -> 
     return [str(program), *command[1:]]
 
 
-def _stop(process: Process) -> None:
-    popen = process.popen
-    if popen is None or popen.poll() is not None:
-        return
-    for sig, grace in ((signal.SIGTERM, 20), (signal.SIGKILL, 10)):
-        try:
-            os.killpg(popen.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            popen.wait(timeout=grace)
-            return
-        except subprocess.TimeoutExpired:
-            continue
-
-
 def _http_ok(url: str) -> bool:
     try:
         with urllib.request.urlopen(url, timeout=5) as response:
@@ -418,18 +349,6 @@ def deployment(deploy_databases: Databases, tmp_path_factory: pytest.TempPathFac
     ]
     deployment.webserver_url = f"http://127.0.0.1:{webserver_port}"
 
-    def start(process: Process) -> None:
-        with process.log.open("w") as log:
-            process.popen = subprocess.Popen(
-                process.command,
-                env=env,
-                cwd=support.ROOT,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-            )
-
     def alive() -> None:
         for process in deployment.processes:
             if process.popen is not None and process.popen.poll() is not None:
@@ -437,7 +356,7 @@ def deployment(deploy_databases: Databases, tmp_path_factory: pytest.TempPathFac
 
     try:
         user_code, *others = deployment.processes
-        start(user_code)
+        user_code.start(env, cwd=support.ROOT)
 
         def code_server_healthy() -> bool:
             alive()
@@ -450,7 +369,7 @@ def deployment(deploy_databases: Databases, tmp_path_factory: pytest.TempPathFac
         wait_for("the code server", code_server_healthy, STARTUP_TIMEOUT, diagnose=deployment.diagnose)
         # as in compose: webserver and daemon start once the code server is healthy (depends_on)
         for process in others:
-            start(process)
+            process.start(env, cwd=support.ROOT)
 
         def webserver_up() -> bool:
             alive()
@@ -480,7 +399,7 @@ def deployment(deploy_databases: Databases, tmp_path_factory: pytest.TempPathFac
         yield deployment
     finally:
         for process in reversed(deployment.processes):
-            _stop(process)
+            process.stop()
 
 
 @pytest.fixture(scope="session")

@@ -2,30 +2,20 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 
-import psycopg
 import pytest
 from sqlalchemy import Engine
-from sqlalchemy.engine import make_url
 
 from retail_platform.oltp.connection import apply_shop_schema
-from retail_platform.warehouse.connection import engine_for, libpq_url
+from retail_platform.warehouse.connection import engine_for
+from retail_platform_tests.databases import scratch_database
 
 
 @pytest.fixture
 def shop_url(server_url: str) -> Iterator[str]:
-    name = f"rp_shop_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = libpq_url(make_url(server_url).set(database=name).render_as_string(hide_password=False))
-    try:
+    with scratch_database(server_url, prefix="rp_shop") as url:
         yield url
-    finally:
-        engine_for(url).dispose()
-        with psycopg.connect(server_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture
