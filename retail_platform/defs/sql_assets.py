@@ -1,6 +1,9 @@
-"""Assets whose whole job is one SQL transform file: ``sql/transforms/<schema>/<table>.sql``."""
+"""Assets whose whole job is SQL transform files: ``sql/transforms/<schema>/<table>.sql``."""
 
+import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 import dagster as dg
 
@@ -38,3 +41,78 @@ def sql_table_asset(
         return dg.MaterializeResult(metadata=metadata)
 
     return _table
+
+
+@dataclass(frozen=True)
+class SqlTable:
+    """A table rebuilt by ``sql/transforms/<schema>/<table>.sql``, as one asset of ``sql_tables_asset``."""
+
+    table: str
+    description: str
+    order_by: str | None = None
+
+    @property
+    def key(self) -> dg.AssetKey:
+        return dg.AssetKey(self.table.split("."))
+
+
+def _parallel_connections(tables: int) -> int:
+    """How many tables to build at once: one connection per core of this machine (each transform is one
+    single-process statement on the server), at least two, never more than there are tables."""
+    return max(1, min(tables, max(2, os.cpu_count() or 2)))
+
+
+def sql_tables_asset(
+    name: str, tables: Sequence[SqlTable], *, deps: Sequence[dg.AssetKey], group_name: str
+) -> dg.AssetsDefinition:
+    """Several independent SQL tables with the same inputs, each its own asset (key, description, checks,
+    metadata), built concurrently in one step on separate connections.
+
+    The in-process executor runs steps one after another, and PostgreSQL runs an ``INSERT ... SELECT`` in a
+    single process: as separate steps these tables would keep one core busy at a time. Each table is still
+    rebuilt in its own transaction (readers see its old rows or its new ones), a failure of one does not undo
+    the others, and any subset can be materialized alone (from the UI, a backfill, a job selection).
+    """
+    for table in tables:
+        transform_sql(table.table)  # fail at import time when a SQL file is missing
+
+    specs = [
+        dg.AssetSpec(
+            table.key,
+            deps=deps,
+            group_name=group_name,
+            description=table.description,
+            kinds={"postgres", "sql"},
+            skippable=True,
+        )
+        for table in tables
+    ]
+
+    @dg.multi_asset(name=name, specs=specs, can_subset=True)
+    def _tables(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+        selected = [table for table in tables if table.key in context.selected_asset_keys]
+        engine = warehouse.get_engine()
+
+        def build(table: SqlTable) -> dict[str, dg.MetadataValue]:
+            with engine.begin() as conn:
+                run_script(conn, transform_sql(table.table))
+                return table_metadata(conn, table.table, order_by=table.order_by)
+
+        workers = _parallel_connections(len(selected))
+        context.log.info(f"Building {', '.join(t.table for t in selected)} on {workers} connections")
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sql-table") as pool:
+            futures = [(table, pool.submit(build, table)) for table in selected]
+        failed: list[tuple[SqlTable, BaseException]] = []
+        for table, future in futures:
+            error = future.exception()
+            if error is not None:
+                failed.append((table, error))
+                continue
+            metadata = future.result()
+            context.log.info(f"{table.table}: {metadata['dagster/row_count'].value:,} rows")
+            yield dg.MaterializeResult(asset_key=table.key, metadata=metadata)
+        if failed:
+            names = ", ".join(table.table for table, _ in failed)
+            raise RuntimeError(f"could not rebuild {names}: {failed[0][1]}") from failed[0][1]
+
+    return _tables

@@ -11,19 +11,11 @@ from retail_platform.defs.checks.thresholds import ROW_DROP_WARN_SHARE
 from retail_platform.defs.marts import kpis, rfm
 from retail_platform.defs.resources import WarehouseResource
 
-MART_ASSETS = [
-    kpis.invoice_amount_stats,
-    kpis.monthly_kpis,
-    kpis.daily_sales,
-    kpis.sales_by_country,
-    kpis.top_products,
-    rfm.rfm_scores,
-    rfm.rfm_segments,
-]
+MART_KEYS = [*(table.key for table in kpis.SALES_MARTS), rfm.rfm_scores.key, rfm.rfm_segments.key]
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", dg.BetaWarning)
-    schema_change_checks = dg.build_column_schema_change_checks(assets=MART_ASSETS)
+    schema_change_checks = dg.build_column_schema_change_checks(assets=MART_KEYS)
 
 
 def row_counts(instance: dg.DagsterInstance, key: dg.AssetKey) -> list[int]:
@@ -37,9 +29,9 @@ def row_counts(instance: dg.DagsterInstance, key: dg.AssetKey) -> list[int]:
     return counts
 
 
-def _row_drop_check(asset: dg.AssetsDefinition) -> dg.AssetChecksDefinition:
+def _row_drop_check(key: dg.AssetKey) -> dg.AssetChecksDefinition:
     @dg.asset_check(
-        asset=asset,
+        asset=key,
         name="row_count_drop",
         description=f"Warns when the table lost more than {ROW_DROP_WARN_SHARE:.0%} of its rows since the "
         "previous materialization (RETAIL_CHECK_ROW_DROP_WARN_SHARE).",
@@ -47,7 +39,7 @@ def _row_drop_check(asset: dg.AssetsDefinition) -> dg.AssetChecksDefinition:
     def _check(
         context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource, alerting: AlertingResource
     ) -> dg.AssetCheckResult:
-        counts = row_counts(context.instance, asset.key)
+        counts = row_counts(context.instance, key)
         if len(counts) < 2:
             result = dg.AssetCheckResult(
                 passed=True, metadata={"details": "no previous materialization to compare"}
@@ -70,4 +62,4 @@ def _row_drop_check(asset: dg.AssetsDefinition) -> dg.AssetChecksDefinition:
     return _check
 
 
-row_drop_checks = [_row_drop_check(asset) for asset in MART_ASSETS]
+row_drop_checks = [_row_drop_check(key) for key in MART_KEYS]

@@ -2,11 +2,11 @@
 from scores that fail them)."""
 
 from retail_platform.defs.checks.framework import sql_check
-from retail_platform.defs.marts.kpis import invoice_amount_stats, monthly_kpis
+from retail_platform.defs.marts import kpis
 from retail_platform.defs.marts.rfm import RFM_SCORES, rfm_segments
 
-MONTHLY_KPIS = monthly_kpis.key
-INVOICE_STATS = invoice_amount_stats.key
+MONTHLY_KPIS = kpis.MONTHLY_KPIS.key
+INVOICE_STATS = kpis.INVOICE_AMOUNT_STATS.key
 RFM_SEGMENTS = rfm_segments.key
 
 net_sales_reconcile = sql_check(
