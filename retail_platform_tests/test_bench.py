@@ -37,7 +37,7 @@ def test_bench_smoke_run_prints_the_measurements_as_json(server_url: str, tmp_pa
     assert summary["load_ratio"] == pytest.approx(summary["load_s"] / summary["copy_s"], abs=0.01)
     assert summary["redrop_ratio"] == pytest.approx(summary["redrop_s"] / summary["copy_s"], abs=0.01)
     # every downstream asset has its own time, and the whole graph includes the load
-    assert {"raw_transactions", "clean__order_lines", "marts__monthly_kpis", "marts__rfm_scores"} <= set(
+    assert {"raw_transactions", "clean__order_lines", "sales_marts", "marts__rfm_scores"} <= set(
         summary["assets_s"]
     )
     assert any(step.startswith("charts__") for step in summary["assets_s"])
