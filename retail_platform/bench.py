@@ -36,7 +36,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import psycopg
-from sqlalchemy.engine import make_url
 
 DEFAULT_ROWS = 1_067_371  # the full UCI Online Retail II data set, both sheets
 DEFAULT_REPEAT = 3
@@ -176,29 +175,15 @@ class ServerMemory:
 # --- scratch databases -----------------------------------------------------------------------------------
 
 
-def _with_database(url: str, database: str) -> str:
-    from retail_platform.warehouse.connection import libpq_url
-
-    return libpq_url(make_url(url).set(database=database).render_as_string(hide_password=False))
-
-
 @contextlib.contextmanager
-def scratch_database(server_url: str, label: str) -> Iterator[str]:
+def migrated_scratch_database(server_url: str, label: str) -> Iterator[str]:
     """A new, migrated database on the warehouse's server, dropped afterwards."""
-    from retail_platform.warehouse.connection import engine_for
+    from retail_platform.warehouse.connection import engine_for, scratch_database
     from retail_platform.warehouse.migrations import migrate
 
-    name = f"retail_bench_{label}_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = _with_database(server_url, name)
-    try:
+    with scratch_database(server_url, f"retail_bench_{label}") as url:
         migrate(engine_for(url))
         yield url
-    finally:
-        engine_for(url).dispose()
-        with psycopg.connect(server_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 # --- the measurements ------------------------------------------------------------------------------------
@@ -293,7 +278,7 @@ def run_repeat(server_url: str, path: Path, workdir: Path, progress) -> Repeat:
 
     repeat = Repeat()
     with ServerMemory(server_url) as server:
-        with scratch_database(server_url, "load") as url:
+        with migrated_scratch_database(server_url, "load") as url:
             settle(url)
             repeat.copy_s = time_reference_copy(url, path)
             progress(f"  (a) bare COPY        {repeat.copy_s:8.2f} s")
@@ -309,7 +294,7 @@ def run_repeat(server_url: str, path: Path, workdir: Path, progress) -> Repeat:
                 again.unlink(missing_ok=True)
             progress(f"  (c) re-drop          {repeat.redrop_s:8.2f} s  ({repeat.redrop_status})")
             engine_for(url).dispose()
-        with scratch_database(server_url, "graph") as url:
+        with migrated_scratch_database(server_url, "graph") as url:
             settle(url)
             repeat.graph_s, repeat.steps, repeat.graph_ok = time_graph(url, path, workdir)
             progress(

@@ -15,10 +15,9 @@ import pytest
 from sqlalchemy import Engine
 
 from retail_platform.settings import RetailPaths, retail_paths
-from retail_platform.warehouse.connection import engine_for, libpq_url
+from retail_platform.warehouse.connection import engine_for, libpq_url, scratch_database
 from retail_platform.warehouse.embedded import start_embedded
 from retail_platform.warehouse.migrations import migrate
-from retail_platform_tests.databases import scratch_database
 
 REAL_DATA = (
     Path(__file__).resolve().parents[1].parent / "shared" / "data" / "online_retail_II_2009-2010.csv.gz"
@@ -57,7 +56,7 @@ def server_url(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def database_url(server_url: str) -> Iterator[str]:
     """A brand-new empty database on the server, dropped after the test."""
-    with scratch_database(server_url) as url:
+    with scratch_database(server_url, "rp_test") as url:
         yield url
 
 

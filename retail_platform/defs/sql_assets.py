@@ -6,10 +6,18 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import dagster as dg
+from sqlalchemy import Engine
 
 from retail_platform.defs.metadata import table_metadata
 from retail_platform.defs.resources import WarehouseResource
 from retail_platform.warehouse.sql_files import run_script, transform_sql
+
+
+def rebuild_table(engine: Engine, table: str, order_by: str | None = None) -> dict[str, dg.MetadataValue]:
+    """Run ``table``'s transform in one transaction and return its metadata for the UI."""
+    with engine.begin() as conn:
+        run_script(conn, transform_sql(table))
+        return table_metadata(conn, table, order_by=order_by)
 
 
 def sql_table_asset(
@@ -34,9 +42,7 @@ def sql_table_asset(
         kinds={"postgres", "sql"},
     )
     def _table(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
-        with warehouse.get_engine().begin() as conn:
-            run_script(conn, transform_sql(table))
-            metadata = table_metadata(conn, table, order_by=order_by)
+        metadata = rebuild_table(warehouse.get_engine(), table, order_by)
         context.log.info(f"{table}: {metadata['dagster/row_count'].value:,} rows")
         return dg.MaterializeResult(metadata=metadata)
 
@@ -93,15 +99,12 @@ def sql_tables_asset(
         selected = [table for table in tables if table.key in context.selected_asset_keys]
         engine = warehouse.get_engine()
 
-        def build(table: SqlTable) -> dict[str, dg.MetadataValue]:
-            with engine.begin() as conn:
-                run_script(conn, transform_sql(table.table))
-                return table_metadata(conn, table.table, order_by=table.order_by)
-
         workers = _parallel_connections(len(selected))
         context.log.info(f"Building {', '.join(t.table for t in selected)} on {workers} connections")
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sql-table") as pool:
-            futures = [(table, pool.submit(build, table)) for table in selected]
+            futures = [
+                (table, pool.submit(rebuild_table, engine, table.table, table.order_by)) for table in selected
+            ]
         failed: list[tuple[SqlTable, BaseException]] = []
         for table, future in futures:
             error = future.exception()

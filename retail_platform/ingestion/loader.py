@@ -116,17 +116,13 @@ class LoadResult:
 
 
 def file_digest(path: Path) -> tuple[str, int]:
-    digest = hashlib.sha256()
-    size = 0
-    with open(path, "rb") as stream:
-        while block := stream.read(1 << 20):
-            digest.update(block)
-            size += len(block)
-    return digest.hexdigest(), size
+    """The file's sha256 (hex) and size."""
+    sha256, size, _ = _digest_and_encoding(path, check_utf8=False)
+    return sha256, size
 
 
 def _digest_and_encoding(path: Path, check_utf8: bool) -> tuple[str, int, str | None]:
-    """``file_digest``, and for a plain CSV file its encoding, found in the same pass over the bytes
+    """The file's sha256 and size, and for a plain CSV file its encoding, found in the same pass over the bytes
     (``utf-8-sig`` when the whole file is valid UTF-8, else ``latin-1``: the rule of ``detect_encoding``)."""
     digest = hashlib.sha256()
     decoder = codecs.getincrementaldecoder("utf-8")()

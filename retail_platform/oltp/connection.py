@@ -16,7 +16,7 @@ import psycopg
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
-from retail_platform.warehouse.connection import libpq_url, redact
+from retail_platform.warehouse.connection import libpq_url, redact, with_database
 from retail_platform.warehouse.migrations import migrate
 from retail_platform.warehouse.sql_files import sql_dir
 
@@ -47,13 +47,11 @@ def resolve_shop_source(explicit_url: str | None, warehouse_url: str) -> ShopSou
         return ShopSource(libpq_url(url), explicit=True)
     warehouse = make_url(libpq_url(warehouse_url))
     database = f"{warehouse.database or 'retail'}{DEFAULT_SUFFIX}"
-    return ShopSource(
-        libpq_url(warehouse.set(database=database).render_as_string(hide_password=False)), False
-    )
+    return ShopSource(with_database(warehouse_url, database), False)
 
 
 def _admin_url(url: str) -> str:
-    return libpq_url(make_url(url).set(database="postgres").render_as_string(hide_password=False))
+    return with_database(url, "postgres")
 
 
 def database_exists(url: str) -> bool:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import uuid
+from collections.abc import Iterator
 from functools import lru_cache
 
+import psycopg
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import make_url
 
@@ -23,6 +27,11 @@ def sqlalchemy_url(url: str) -> str:
 def libpq_url(url: str) -> str:
     """The same URL without a SQLAlchemy driver suffix, for psycopg and libpq tools."""
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def with_database(url: str, database: str) -> str:
+    """``url`` naming another database on the same server (libpq spelling)."""
+    return libpq_url(make_url(url).set(database=database).render_as_string(hide_password=False))
 
 
 def resolve_warehouse_url(url: str | None = None, paths: RetailPaths | None = None) -> str:
@@ -49,3 +58,19 @@ def engine_for(url: str) -> Engine:
 def redact(url: str) -> str:
     """A URL safe to print or log: the password is masked."""
     return make_url(url).render_as_string(hide_password=True)
+
+
+@contextlib.contextmanager
+def scratch_database(server_url: str, prefix: str) -> Iterator[str]:
+    """A brand-new empty database ``<prefix>_<random>`` on the server (its URL), dropped afterwards with
+    whatever still uses it: for tests and benchmarks, never the warehouse itself."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(libpq_url(server_url), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = with_database(server_url, name)
+    try:
+        yield url
+    finally:
+        engine_for(url).dispose()
+        with psycopg.connect(libpq_url(server_url), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -19,7 +19,7 @@ import psycopg
 import yaml
 from sqlalchemy.engine import make_url
 
-from retail_platform.warehouse.connection import libpq_url
+from retail_platform.warehouse.connection import with_database
 from retail_platform_tests.processes import BIN, Process, free_port, wait_for
 
 
@@ -33,9 +33,7 @@ class LivePlatform:
     daemon: Process | None = None
 
     def db_url(self, role: str) -> str:
-        return libpq_url(
-            make_url(self.admin_url).set(database=self.databases[role]).render_as_string(hide_password=False)
-        )
+        return with_database(self.admin_url, self.databases[role])
 
     @property
     def landing(self) -> Path:

@@ -8,8 +8,7 @@ import pytest
 from sqlalchemy import Engine
 
 from retail_platform.oltp.connection import apply_shop_schema
-from retail_platform.warehouse.connection import engine_for
-from retail_platform_tests.databases import scratch_database
+from retail_platform.warehouse.connection import engine_for, scratch_database
 
 
 @pytest.fixture

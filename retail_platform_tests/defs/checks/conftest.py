@@ -11,18 +11,13 @@ import dagster as dg
 import psycopg
 import pytest
 from sqlalchemy import Engine
-from sqlalchemy.engine import make_url
 
 from retail_platform.definitions import defs
 from retail_platform.defs.alerting import AlertingResource
 from retail_platform.defs.resources import RetailPathsResource, WarehouseResource
 from retail_platform.sample_data import write_sample
 from retail_platform.settings import retail_paths
-from retail_platform.warehouse.connection import engine_for, libpq_url
-
-
-def _db_url(server_url: str, name: str) -> str:
-    return libpq_url(make_url(server_url).set(database=name).render_as_string(hide_password=False))
+from retail_platform.warehouse.connection import engine_for, with_database
 
 
 def resources_for(url: str, home: Path, webhook_url: str | None = None) -> dict:
@@ -39,7 +34,7 @@ def baseline(server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
     name = f"rp_tpl_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(server_url, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
-    url = _db_url(server_url, name)
+    url = with_database(server_url, name)
     home = tmp_path_factory.mktemp("baseline") / "home"
     paths = retail_paths(home).ensure()
     write_sample(paths.landing / "drop.csv", 3_000, seed=11)
@@ -88,7 +83,7 @@ def warehouse(server_url: str, baseline: tuple[str, Path], tmp_path: Path) -> It
     name = f"rp_test_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(server_url, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-    url = _db_url(server_url, name)
+    url = with_database(server_url, name)
     home = tmp_path / "home"
     shutil.copytree(baseline_home, home)
     try:
