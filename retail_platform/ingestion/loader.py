@@ -7,18 +7,19 @@ The path of a file (SPEC §3):
 2. otherwise its lines stream through in blocks (an Arrow table of text per block, see ``readers``), and each
    block takes the cheapest of three paths that give the same result:
 
-   - **fast**: the loader types and checks the block itself, vectorized (``_type_block``), computes each
-     line's identity (the md5 of its canonical values, exactly as PostgreSQL prints them, and its copy number
-     in the block) and COPYs the block straight into ``raw.transactions`` under a savepoint. The unique index
-     on the line identity is the exactly-once check: when a line of the block is already in the warehouse
-     (or an identical line sits in an earlier block of the export), the COPY fails, the savepoint is rolled
-     back and the block takes the next path;
-   - **typed stage**: the typed block is COPYed into a temporary table and inserted with an anti-join, its
-     copy numbers continuing those of the export's earlier blocks (``sql/ingestion/06_insert_transactions.sql``);
+   - **fast**: the loader types and checks the block itself, vectorized (``_type_block``), and COPYs it
+     straight into ``raw.transaction_lines`` (the storage of the ``raw.transactions`` view) when none of its
+     lines can be there already: the warehouse holds no line of another export on the block's dates
+     (identical lines share their invoice date; a BRIN index answers, ``sql/ingestion/07_block_overlaps.sql``),
+     and no invoice of the block appeared in an earlier block of the export. The first export into an empty
+     warehouse does not even ask;
+   - **typed stage**: otherwise the typed block is COPYed into a temporary table and inserted with one
+     set-based statement that counts identical copies, in the warehouse and in the export's earlier blocks,
+     and inserts only the copies beyond them (``sql/ingestion/06_insert_transactions.sql``);
    - **checked stage**: a block with a value the loader does not type itself (an unusual spelling such as
      ``1e-05`` or ``12/1/2010 8:26``, or a bad line) goes through the set-based SQL checks as text
      (``sql/ingestion/02_check_stage.sql``): bad lines go to ``raw.rejected_lines`` with their reasons, good
-     ones are hashed in SQL and inserted as in the typed stage.
+     ones are inserted as in the typed stage.
 
    Blocks end at an invoice boundary, so identical lines (same invoice) rarely straddle two blocks;
 3. when the rejected lines exceed ``max_rejected_share`` of the file the whole file is rejected: its lines
@@ -32,13 +33,11 @@ reason. Warehouse errors propagate: the file stays where it is and the next run 
 
 from __future__ import annotations
 
-import binascii
 import codecs
 import contextlib
 import csv
 import hashlib
 import io
-import itertools
 import logging
 import queue
 import threading
@@ -46,6 +45,7 @@ import time
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -75,14 +75,16 @@ _STAGE_COLUMNS = (
     "export_no, source_row, structural_error, raw_text, invoice_no, stock_code, description, quantity, "
     "invoice_date, unit_price, customer_id, country"
 )
-# The columns of a typed block, in the order of its CSV (raw.transactions and load_batch alike).
+# The columns of a typed block's COPY rows, in order (raw.transaction_lines and load_batch alike).
 _ROW_COLUMNS = (
     "invoice_no, stock_code, description, quantity, invoice_date, unit_price, customer_id, country, "
-    "line_hash, occurrence, source_file, source_export, source_row, load_id"
+    "source_row, load_id, export_no"
 )
+_MAX_EXPORT_NO = 32_767  # raw.transaction_lines.export_no is a smallint
 _PROGRESS_EVERY = 250_000
 # Bulk mode (see _BlockLoader) for files from this size on; smaller ones are not worth a rebuild of indexes.
 BULK_LOAD_MIN_BYTES = 16 << 20
+_PENDING = "(being computed)"  # the ledger's sha256 until the digest is known
 
 Progress = Callable[[str], None]
 
@@ -117,33 +119,28 @@ class LoadResult:
 
 def file_digest(path: Path) -> tuple[str, int]:
     """The file's sha256 (hex) and size."""
-    sha256, size, _ = _digest_and_encoding(path, check_utf8=False)
-    return sha256, size
-
-
-def _digest_and_encoding(path: Path, check_utf8: bool) -> tuple[str, int, str | None]:
-    """The file's sha256 and size, and for a plain CSV file its encoding, found in the same pass over the bytes
-    (``utf-8-sig`` when the whole file is valid UTF-8, else ``latin-1``: the rule of ``detect_encoding``)."""
     digest = hashlib.sha256()
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    utf8 = check_utf8
     size = 0
     with open(path, "rb") as stream:
         while block := stream.read(1 << 20):
-            digest.update(block)
+            digest.update(block)  # releases the GIL: runs beside the load (see load_file)
             size += len(block)
-            if utf8 and not (block.isascii() and not decoder.buffer):
-                try:
-                    decoder.decode(block)
-                except UnicodeDecodeError:
-                    utf8 = False
-    if utf8:
+    return digest.hexdigest(), size
+
+
+def csv_encoding(path: Path) -> str:
+    """``utf-8-sig`` when the whole file is valid UTF-8, else ``latin-1`` (the rule of ``detect_encoding``), in
+    one quick pass: ASCII blocks are skipped, the others decoded incrementally."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    with open(path, "rb") as stream:
         try:
+            while block := stream.read(1 << 20):
+                if not (block.isascii() and not decoder.buffer):
+                    decoder.decode(block)
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
-            utf8 = False
-    encoding = ("utf-8-sig" if utf8 else "latin-1") if check_utf8 else None
-    return digest.hexdigest(), size, encoding
+            return "latin-1"
+    return "utf-8-sig"
 
 
 def load_file(
@@ -154,33 +151,39 @@ def load_file(
     max_rejected_share: float = DEFAULT_MAX_REJECTED_SHARE,
     progress: Progress | None = None,
 ) -> LoadResult:
-    """Load ``path`` into the warehouse; never raises for bad input, only for warehouse errors."""
+    """Load ``path`` into the warehouse; never raises for bad input, only for warehouse errors.
+
+    The file's sha256 is computed by a second thread while the load runs: it is needed first only when a file
+    of the same size was loaded before (a duplicate has the same size), otherwise only for the ledger row.
+    """
     try:
         fmt = file_format(path)
     except FileRejected as rejection:
         fmt, unsupported = None, rejection
     else:
         unsupported = None
-    sha256, size, encoding = _digest_and_encoding(path, check_utf8=fmt == "csv")
-    if encoding is not None:
-        remember_encoding(path, encoding)  # the CSV reader skips its own pass over the file
+    size = path.stat().st_size
+    if fmt == "csv":
+        remember_encoding(path, csv_encoding(path))  # the CSV reader skips its own pass over the file
 
     def exports() -> Iterator[Export]:
         if unsupported is not None:
             raise unsupported
         return read_exports(path)
 
-    return load_exports(
-        engine,
-        path.name,
-        exports,
-        fingerprint=sha256,
-        size_bytes=size,
-        source_format=fmt,
-        run_id=run_id,
-        max_rejected_share=max_rejected_share,
-        progress=progress,
-    )
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="retail-digest") as pool:
+        digest = pool.submit(file_digest, path)
+        return load_exports(
+            engine,
+            path.name,
+            exports,
+            fingerprint=lambda: digest.result()[0],
+            size_bytes=size,
+            source_format=fmt,
+            run_id=run_id,
+            max_rejected_share=max_rejected_share,
+            progress=progress,
+        )
 
 
 def load_exports(
@@ -188,7 +191,7 @@ def load_exports(
     name: str,
     exports: Callable[[], Iterator[Export]],
     *,
-    fingerprint: str,
+    fingerprint: str | Callable[[], str],
     size_bytes: int,
     source_format: str | None,
     run_id: str | None = None,
@@ -197,21 +200,38 @@ def load_exports(
 ) -> LoadResult:
     """Load rows from any source (a file, an extract of the shop's database) under the same exactly-once
     identity, atomically, with a ledger row named ``name``. ``fingerprint`` (a sha256 of the content) lets
-    an identical source be recognised as a duplicate without reading it; ``exports`` is called at most once."""
+    an identical source be recognised as a duplicate without reading it; a callable is asked for it only when
+    a source of the same size was loaded before, or at the end for the ledger. ``exports`` is called at most
+    once."""
     progress = progress or log.info
     started = datetime.now(UTC)
     clock = time.perf_counter()
+    pending = fingerprint if callable(fingerprint) else None
     result = LoadResult(
-        file_name=name, sha256=fingerprint, size_bytes=size_bytes, status="loaded", file_format=source_format
+        file_name=name,
+        sha256=_PENDING if pending else fingerprint,
+        size_bytes=size_bytes,
+        status="loaded",
+        file_format=source_format,
     )
+
+    def resolve_fingerprint() -> None:
+        if pending is not None and result.sha256 == _PENDING:
+            result.sha256 = pending()
+
     try:
         with engine.begin() as conn:
             conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOAD_LOCK_KEY})
             conn.execute(text("SET LOCAL DateStyle = 'ISO, YMD'"))
             conn.execute(text("SET LOCAL work_mem = '128MB'"))
-            if not _record_duplicate(conn, result, started, run_id):
+            if pending is not None and _same_size_loaded(conn, size_bytes):
+                resolve_fingerprint()
+            if result.sha256 == _PENDING or not _record_duplicate(conn, result, started, run_id):
                 _load_new(conn, name, exports, result, started, run_id, max_rejected_share, progress)
+                resolve_fingerprint()
+                _update_ledger(conn, result)
     except FileRejected as rejection:
+        resolve_fingerprint()
         result.status = "rejected"
         result.error = str(rejection)
         result.lines_read = result.lines_rejected = rejection.lines
@@ -225,6 +245,13 @@ def load_exports(
         f"({result.seconds:.1f} s)" + (f" - {result.error}" if result.error else "")
     )
     return result
+
+
+def _same_size_loaded(conn: Connection, size_bytes: int) -> bool:
+    return conn.execute(
+        text("SELECT EXISTS (SELECT 1 FROM raw.file_loads WHERE size_bytes = :size AND status = 'loaded')"),
+        {"size": size_bytes},
+    ).scalar_one()
 
 
 def _record_duplicate(conn: Connection, result: LoadResult, started: datetime, run_id: str | None) -> bool:
@@ -308,14 +335,15 @@ def _load_new(
             f"first: row {result.rejected_samples[0]['source_row']}: {result.rejected_samples[0]['reason']}"
         )
         if blocks.lines_loaded:  # nothing of a rejected file stays; its rejected lines stay listed
-            conn.execute(text("DELETE FROM raw.transactions WHERE load_id = :id"), {"id": result.load_id})
+            conn.execute(
+                text("DELETE FROM raw.transaction_lines WHERE load_id = :id"), {"id": result.load_id}
+            )
         result.lines_rejected = result.lines_read
     else:
         result.lines_loaded = blocks.lines_loaded
         result.lines_already_present = result.lines_read - result.lines_rejected - blocks.lines_loaded
         if result.lines_rejected:
             result.error = f"{result.lines_rejected:,} invalid lines kept in raw.rejected_lines"
-    _update_ledger(conn, result)
 
 
 # --- the blocks of an export -----------------------------------------------------------------------------
@@ -336,36 +364,45 @@ class _BlockLoader:
         self.export_names: list[str] = []
         self.lines_read = self.lines_rejected = self.lines_loaded = 0
         self._reported = 0
-        self._dropped_indexes: list[str] | None = None  # bulk mode: the DDL that rebuilds them
+        self._frozen = False  # bulk mode: this load emptied raw.transaction_lines, so COPY FREEZE
+        self._unsummarized = True  # lines may sit in BRIN ranges not yet summarized
 
     def load_export(self, export: Export) -> None:
         export_no = len(self.export_names)
+        if export_no > _MAX_EXPORT_NO:
+            raise FileRejected(f"more than {_MAX_EXPORT_NO + 1:,} sheets: not an export of transactions")
         self.export_names.append(export.name)
-        constants = _Constants(self.name, export.name, self.load_id)
-        # Optimistic COPY while the export brings new lines; after a block with lines already in the
-        # warehouse (an overlap, a re-export) the next ones go straight to the typed stage until one is new.
-        optimistic = True
+        self.conn.execute(
+            text(
+                "INSERT INTO raw.file_exports (load_id, export_no, export_name)"
+                " VALUES (:load_id, :export_no, :export_name)"
+            ),
+            {"load_id": self.load_id, "export_no": export_no, "export_name": export.name},
+        )
+        self.pg.execute("TRUNCATE load_present")
+        # The first export into an empty warehouse: no line of another export can be present, so every block
+        # without suspects is COPYed as it is, without asking the warehouse.
+        alone = (
+            export_no == 0
+            and not self.pg.execute("SELECT EXISTS (SELECT 1 FROM raw.transaction_lines)").fetchone()[0]
+        )
         seen_invoices: set[str] = set()
+        suffix = f"{self.load_id},{export_no}\n"
         blocks = _invoice_aligned(export.text_batches())
-        prepared = (_prepare(block, constants, seen_invoices) for block in blocks)
+        prepared = (_prepare(block, suffix, seen_invoices) for block in blocks)
         if export.batches is not None:  # file readers: read and type the next blocks while this one loads
             prepared = _prefetched(prepared)
-            if export_no == 0 and self.size_bytes >= BULK_LOAD_MIN_BYTES:
+            if alone and self.size_bytes >= BULK_LOAD_MIN_BYTES:
                 self._start_bulk()
         try:
             for block, typed, suspects in prepared:
                 self.lines_read += block.num_rows
-                if self._dropped_indexes is not None and (typed is None or suspects):
-                    self._end_bulk()  # lines that may be in the table already: the identity index decides
                 if typed is None:
-                    loaded, present = self._checked_stage(export_no, export.name, block, suspects)
-                elif self._dropped_indexes is not None:
-                    loaded, present = self._copy_bulk(typed), 0
-                elif optimistic and self._copy_fast(typed):
-                    loaded, present = block.num_rows, 0
+                    loaded = self._checked_stage(export_no, block)
+                elif suspects or (not alone and self._overlaps(export_no, typed)):
+                    loaded = self._typed_stage(export_no, typed.rows)
                 else:
-                    loaded, present = self._typed_stage(export_no, export.name, typed, suspects)
-                optimistic = present == 0
+                    loaded = self._copy(typed.rows)
                 self.lines_loaded += loaded
                 if self.lines_read - self._reported >= _PROGRESS_EVERY:
                     self._reported = self.lines_read
@@ -376,108 +413,85 @@ class _BlockLoader:
             close = getattr(prepared, "close", None)
             if close is not None:
                 close()
-        if self._dropped_indexes is not None:
-            self._end_bulk()
-
-    # Bulk mode: the first, big export into an empty raw.transactions is COPYed without its indexes (and
-    # frozen, and without WAL when the server runs with wal_level = minimal), which are built afterwards in
-    # one sort each: several times cheaper than growing them line by line. It holds while no line can be
-    # in the table already: an empty table at the start, and blocks without suspects (identical lines share
-    # an invoice, and no invoice of the block was seen before). The first block that breaks this ends bulk
-    # mode: the indexes are built there (the unique one checks every identity loaded so far) and the load
-    # goes on block by block.
 
     def _start_bulk(self) -> None:
+        """Bulk mode, for a big first file into an empty raw.transaction_lines: the table is truncated in this
+        transaction, so its blocks are COPYed frozen (no later VACUUM pass to mark them visible) and, on a
+        server with ``wal_level = minimal`` such as the embedded one, without WAL (the files are synced at
+        commit instead). It takes an exclusive lock on the empty table until the commit; a reader holding
+        the table (an analyst's open transaction) must not stall the load, so after 2 s the load goes on
+        without bulk mode."""
         self.pg.execute("SAVEPOINT load_bulk")
         try:
-            # A reader holding the table (an analyst's open transaction) must not stall the load: then no bulk.
             self.pg.execute("SET LOCAL lock_timeout = '2s'")
-            self.pg.execute("LOCK TABLE raw.transactions IN ACCESS EXCLUSIVE MODE")
+            self.pg.execute("LOCK TABLE raw.transaction_lines IN ACCESS EXCLUSIVE MODE")
             self.pg.execute("SET LOCAL lock_timeout TO DEFAULT")
-            if self.pg.execute("SELECT EXISTS (SELECT 1 FROM raw.transactions)").fetchone()[0]:
+            if self.pg.execute("SELECT EXISTS (SELECT 1 FROM raw.transaction_lines)").fetchone()[0]:
                 self.pg.execute("RELEASE SAVEPOINT load_bulk")
                 return
-            rebuild = []
-            indexes = self.pg.execute(read_sql("ingestion/07_transaction_indexes.sql")).fetchall()
-            for kind, name, definition in indexes:
-                if kind == "constraint":
-                    self.pg.execute(f"ALTER TABLE raw.transactions DROP CONSTRAINT {name}")
-                    rebuild.append(f"ALTER TABLE raw.transactions ADD CONSTRAINT {name} {definition}")
-                else:
-                    self.pg.execute(f"DROP INDEX {name}")
-                    rebuild.append(definition)
-            self.pg.execute("TRUNCATE raw.transactions")  # a new file: COPY FREEZE, no WAL if minimal
-        except (psycopg.errors.LockNotAvailable, psycopg.errors.DependentObjectsStillExist):
-            # the table is busy, or something relies on one of its indexes: block by block then
+            self.pg.execute("TRUNCATE raw.transaction_lines")
+        except psycopg.errors.LockNotAvailable:
             self.pg.execute("ROLLBACK TO SAVEPOINT load_bulk")
             self.pg.execute("SET LOCAL lock_timeout TO DEFAULT")
             return
         self.pg.execute("RELEASE SAVEPOINT load_bulk")
-        self._dropped_indexes = rebuild
-        self.progress(f"{self.name}: bulk load into the empty raw.transactions, indexes built at the end")
+        self._frozen = True
+        self.progress(f"{self.name}: bulk load into the empty raw.transactions")
 
-    def _copy_bulk(self, typed: memoryview) -> int:
+    def _copy(self, rows: memoryview) -> int:
+        freeze = ", FREEZE" if self._frozen else ""
         with self.pg.cursor() as cursor:
             with cursor.copy(
-                f"COPY raw.transactions ({_ROW_COLUMNS}) FROM STDIN (FORMAT csv, FREEZE)"
+                f"COPY raw.transaction_lines ({_ROW_COLUMNS}) FROM STDIN (FORMAT csv{freeze})"
             ) as copy:
-                copy.write(typed)
+                copy.write(rows)
+            self._unsummarized = True
             return cursor.rowcount
 
-    def _end_bulk(self) -> None:
-        rebuild, self._dropped_indexes = self._dropped_indexes or [], None
-        self.pg.execute("SET LOCAL maintenance_work_mem = '256MB'")
-        for statement in rebuild:
-            self.pg.execute(statement)
+    def _summarize(self) -> None:
+        """Summarize the BRIN ranges written since the last look (the index skips a summarized range whose dates
+        are not wanted; an unsummarized one is always read): a few new pages per block, once."""
+        if self._unsummarized:
+            self.pg.execute(
+                "SELECT brin_summarize_new_values('raw.transaction_lines_invoice_date'::regclass)"
+            )
+            self._unsummarized = False
 
-    def _copy_fast(self, typed: memoryview) -> bool:
-        """COPY a typed block into raw.transactions; False (and nothing written) when a line is present."""
-        self.pg.execute("SAVEPOINT load_block")
-        try:
-            with (
-                self.pg.cursor() as cursor,
-                cursor.copy(f"COPY raw.transactions ({_ROW_COLUMNS}) FROM STDIN (FORMAT csv)") as copy,
-            ):
-                copy.write(typed)
-        except psycopg.errors.UniqueViolation:
-            self.pg.execute("ROLLBACK TO SAVEPOINT load_block")
-            return False
-        self.pg.execute("RELEASE SAVEPOINT load_block")
-        return True
+    def _overlaps(self, export_no: int, typed: _Typed) -> bool:
+        """Whether the warehouse holds lines of other exports on the block's dates."""
+        self._summarize()
+        return self.conn.execute(
+            text(read_sql("ingestion/07_block_overlaps.sql")),
+            {
+                "first_date": typed.first_date,
+                "last_date": typed.last_date,
+                "load_id": self.load_id,
+                "export_no": export_no,
+            },
+        ).scalar_one()
 
-    def _typed_stage(
-        self, export_no: int, export_name: str, typed: memoryview, suspects: bytes
-    ) -> tuple[int, int]:
-        self._set_suspects(suspects)
+    def _typed_stage(self, export_no: int, rows: memoryview) -> int:
         self.pg.execute("TRUNCATE load_batch")
         with (
             self.pg.cursor() as cursor,
             cursor.copy(f"COPY load_batch ({_ROW_COLUMNS}) FROM STDIN (FORMAT csv)") as copy,
         ):
-            copy.write(typed)
-        return self._insert_batch(export_no, export_name)
+            copy.write(rows)
+        return self._insert_batch(export_no)
 
-    def _set_suspects(self, suspects: bytes) -> None:
-        self.pg.execute("TRUNCATE load_suspects")
-        if suspects:
-            with (
-                self.pg.cursor() as cursor,
-                cursor.copy("COPY load_suspects (invoice_no) FROM STDIN") as copy,
-            ):
-                copy.write(suspects)
-
-    def _insert_batch(self, export_no: int, export_name: str) -> tuple[int, int]:
+    def _insert_batch(self, export_no: int) -> int:
+        """Insert load_batch exactly once; the number of lines loaded (the others were present)."""
+        self._summarize()
         row = self.conn.execute(
             text(read_sql("ingestion/06_insert_transactions.sql")),
-            {"load_id": self.load_id, "export_name": export_name, "export_no": export_no},
+            {"load_id": self.load_id, "export_no": export_no},
         ).one()
-        return row.lines_loaded, row.lines_present
+        if row.lines_loaded:
+            self._unsummarized = True
+        return row.lines_loaded
 
-    def _checked_stage(
-        self, export_no: int, export_name: str, block: pa.Table, suspects: bytes
-    ) -> tuple[int, int]:
+    def _checked_stage(self, export_no: int, block: pa.Table) -> int:
         """Type and check a block in SQL: its bad lines are rejected with reasons, the good ones inserted."""
-        self._set_suspects(suspects)
         self.pg.execute("TRUNCATE load_stage")
         stage = block.add_column(0, "export_no", pa.repeat(pa.scalar(export_no, pa.int32()), block.num_rows))
         with (
@@ -488,15 +502,17 @@ class _BlockLoader:
         run_script(self.conn, read_sql("ingestion/02_check_stage.sql"))
         counts = self.conn.execute(text(read_sql("ingestion/03_count_stage.sql"))).one()
         self.lines_rejected += counts.lines_rejected
-        params = {"load_id": self.load_id, "file_name": self.name, "export_name": export_name}
         if counts.lines_rejected:
             self.conn.execute(
                 text(read_sql("ingestion/04_insert_rejected_lines.sql")),
-                {**params, "export_names": self.export_names},
+                {"load_id": self.load_id, "file_name": self.name, "export_names": self.export_names},
             )
         self.pg.execute("TRUNCATE load_batch")
-        self.conn.execute(text(read_sql("ingestion/05_hash_checked_lines.sql")), params)
-        return self._insert_batch(export_no, export_name)
+        self.conn.execute(
+            text(read_sql("ingestion/05_batch_checked_lines.sql")),
+            {"load_id": self.load_id, "export_no": export_no},
+        )
+        return self._insert_batch(export_no)
 
 
 def _csv_bytes(table: pa.Table) -> bytes:
@@ -588,47 +604,36 @@ def _prefetched(items: Iterator, depth: int = 1) -> Iterator:
 #
 # A block is typed here only when every value is in one of the plain spellings below, whose canonical form is
 # known exactly; anything else (another spelling PostgreSQL's checks accept, or a bad value) sends the whole
-# block to the SQL checks, so that both paths always give the same values and the same identities.
+# block to the SQL checks, so that both paths always give the same values.
 
 _NOT_BLANK = r"[^ ]"  # SQL's trim() removes spaces only
 _INTEGER = r"^-?[0-9]{1,9}$"
 _CUSTOMER = r"^-?[0-9]{1,9}(\.0+)?$"
 _PRICE = r"^-?[0-9]{1,15}(\.[0-9]{1,12})?$"
 _TIMESTAMP = r"^[1-9][0-9]{3}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$"
-# record_out (the text of ROW(...)) quotes a value that is empty or holds one of these (isspace: \t\n\v\f\r )
-_NEEDS_QUOTES = r'^$|[\t\n\x0b\x0c\r "\\(),]'
 _DAYS = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int16)
 _NULL = pa.scalar(None, pa.string())
 
-try:  # CPython's own md5 is faster than OpenSSL's for short inputs (less set-up per call)
-    from _md5 import md5 as _md5
-except ImportError:  # pragma: no cover
-    _md5 = hashlib.md5
-
 
 @dataclass(frozen=True)
-class _Constants:
-    source_file: str
-    source_export: str
-    load_id: int
+class _Typed:
+    """A block typed by the loader: COPY rows (CSV) of raw.transaction_lines, and its first and last date."""
+
+    rows: memoryview
+    first_date: str
+    last_date: str
 
 
-def _prepare(
-    block: pa.Table, constants: _Constants, seen_invoices: set[str]
-) -> tuple[pa.Table, memoryview | None, bytes]:
-    """A block, its typed rows (None: the SQL checks type it) and its suspect invoices (COPY text): those
+def _prepare(block: pa.Table, suffix: str, seen_invoices: set[str]) -> tuple[pa.Table, _Typed | None, bool]:
+    """A block, its typed rows (None: the SQL checks type it) and whether it has suspect invoices: invoices
     also found in earlier blocks of the export, whose lines may have identical copies there."""
     invoices = set(pc.unique(block.column("invoice_no")).drop_null().to_pylist())
-    suspects = invoices & seen_invoices
+    suspects = not invoices.isdisjoint(seen_invoices)
     seen_invoices |= invoices
-    suspect_text = b""
-    if suspects:
-        escaped = _copy_text(pa.array(sorted(suspects), pa.string())).to_pylist()
-        suspect_text = ("\n".join(escaped) + "\n").encode()
     try:
-        return block, _type_block(block, constants), suspect_text
+        return block, _type_block(block, suffix), suspects
     except (pa.ArrowException, ValueError, OverflowError):  # a value this code did not foresee: SQL decides
-        return block, None, suspect_text
+        return block, None, suspects
 
 
 def _matches(values: pa.Array, pattern: str) -> bool:
@@ -650,16 +655,15 @@ class _Column:
         self.indices: pa.Array = encoded.indices
         self.has_nulls = encoded.null_count > 0
 
-    def expand(self, values: pa.Array, order: pa.Array | None = None, null: str | None = None) -> pa.Array:
-        """``values`` (one per distinct value) for every line, in ``order``; missing ones as ``null``."""
-        indices = self.indices if order is None else self.indices.take(order)
-        expanded = values.take(indices)
+    def expand(self, values: pa.Array, null: str | None = None) -> pa.Array:
+        """``values`` (one per distinct value) for every line; missing ones as ``null``."""
+        expanded = values.take(self.indices)
         return pc.fill_null(expanded, null) if null is not None and expanded.null_count else expanded
 
 
-def _type_block(block: pa.Table, constants: _Constants) -> memoryview | None:
-    """The block as COPY text rows of raw.transactions with their identities, sorted by identity; None when
-    a value is not in a plain spelling (the SQL checks then decide)."""
+def _type_block(block: pa.Table, suffix: str) -> _Typed | None:
+    """The block as COPY rows of raw.transaction_lines (CSV lines, ``suffix`` holding the load id and export
+    number); None when a value is not in a plain spelling (the SQL checks then decide)."""
     rows = block.num_rows
     if not rows or block.column("structural_error").null_count != rows:
         return None
@@ -687,92 +691,29 @@ def _type_block(block: pa.Table, constants: _Constants) -> memoryview | None:
     ):
         return None
 
-    # canonical text of the typed values, as PostgreSQL prints them
+    # canonical text of the typed values, as the SQL checks would store them
     quantity_text = pc.cast(pc.cast(quantity.values, pa.int32()), pa.string())
     price_text = _canonical_decimal(price.values)
     if _any(pc.match_substring(customer_values, ".")):
         customer_values = pc.replace_substring_regex(customer_values, r"\.0+$", "")
     customer_text = pc.cast(pc.cast(customer_values, pa.int32()), pa.string())
+    dates = pc.min_max(date.values)
 
-    # identity: md5 of the text of ROW(the eight canonical values). The separators are glued to the
-    # distinct values first, so that each line is one join of eight pieces.
-    fields = [
-        _glue("(", _record_field(invoice.values), ","),
-        _glue("", _record_field(stock.values), ","),
-        _glue("", pc.fill_null(_record_field(description_values), ""), ","),
-        _glue("", quantity_text, ',"'),
-        _glue("", date.values, '",'),
-        _glue("", price_text, ","),
-        _glue("", pc.fill_null(customer_text, ""), ","),
-        _glue("", _record_field(country.values), ")"),
-    ]
-    missing = [None, None, ",", None, None, None, ",", None]  # a NULL description or customer: nothing
-    record = pc.binary_join_element_wise(
-        *(
-            column.expand(values, null=null)
-            for column, values, null in zip(columns, fields, missing, strict=True)
-        ),
-        "",
-    )
-    digests = _md5s(record)
-    order, occurrence = _identity_order(digests, rows)
-    hashes = binascii.hexlify(np.frombuffer(digests, dtype=np.uint8).reshape(rows, 16)[order].tobytes())
-    line_hash = pa.StringArray.from_buffers(
-        rows, pa.py_buffer(np.arange(0, 32 * rows + 1, 32, dtype=np.int32)), pa.py_buffer(hashes)
-    )
-    take = pa.array(order)
-    source_row = pc.cast(block.column("source_row").combine_chunks().take(take), pa.string())
-    occurrence_text = pc.cast(pa.array(occurrence, pa.int32()), pa.string())
-    source = f"{_csv_quote(constants.source_file)},{_csv_quote(constants.source_export)}"
-    if not any(
-        _any(pc.match_substring(values, "\\")) for values in (fields[0], fields[1], fields[2], fields[7])
-    ):
-        # Without backslashes, the text of a row is also a CSV line of its eight values (record_out quotes
-        # whatever CSV must quote, and doubles quotes as CSV does; NULL is an empty unquoted field).
-        values = pc.utf8_slice_codeunits(record.take(take), 1, -1)
-    else:
-        values = pc.binary_join_element_wise(
-            invoice.expand(_csv_field(invoice.values), take),
-            stock.expand(_csv_field(stock.values), take),
-            description.expand(_csv_field(description_values), take, null=""),
-            quantity.expand(quantity_text, take),
-            date.expand(date.values, take),
-            price.expand(price_text, take),
-            customer.expand(customer_text, take, null=""),
-            country.expand(_csv_field(country.values), take),
-            ",",
-        )
+    source_row = pc.cast(block.column("source_row").combine_chunks(), pa.string())
     copy_rows = pc.binary_join_element_wise(
-        values, line_hash, occurrence_text, source, source_row, f"{constants.load_id}\n", ","
+        invoice.expand(_csv_field(invoice.values)),
+        stock.expand(_csv_field(stock.values)),
+        description.expand(_csv_field(description_values), null=""),
+        quantity.expand(quantity_text),
+        date.expand(date.values),
+        price.expand(price_text),
+        customer.expand(customer_text, null=""),
+        country.expand(_csv_field(country.values)),
+        source_row,
+        suffix,
+        ",",
     )
-    return _string_data(copy_rows)
-
-
-def _identity_order(digests: bytes, rows: int) -> tuple[np.ndarray, np.ndarray]:
-    """The lines sorted by identity (the md5 as PostgreSQL orders uuids, then file order), and each one's copy
-    number among the identical lines before it."""
-    keys = np.frombuffer(digests, dtype=">u8").reshape(rows, 2).astype(np.uint64)
-    high, low = keys[:, 0], keys[:, 1]
-    order = np.argsort(high, kind="stable")
-    sorted_high, sorted_low = high[order], low[order]
-    same_high = sorted_high[1:] == sorted_high[:-1]
-    if (same_high & (sorted_low[1:] != sorted_low[:-1])).any():  # two md5s share 64 bits: sort on all 128
-        order = np.lexsort((np.arange(rows), low, high))
-        sorted_high, sorted_low = high[order], low[order]
-        same_high = sorted_high[1:] == sorted_high[:-1]
-    first = np.ones(rows, dtype=bool)
-    first[1:] = ~(same_high & (sorted_low[1:] == sorted_low[:-1]))
-    positions = np.arange(rows)
-    occurrence = positions - np.maximum.accumulate(np.where(first, positions, 0)) + 1
-    return order, occurrence
-
-
-def _glue(before: str, values: pa.Array, after: str) -> pa.Array:
-    return pc.binary_join_element_wise(before, values, after, "")
-
-
-def _csv_quote(value: str) -> str:
-    return '"' + value.replace('"', '""') + '"'
+    return _Typed(_string_data(copy_rows), dates["min"].as_py(), dates["max"].as_py())
 
 
 def _csv_field(values: pa.Array) -> pa.Array:
@@ -819,44 +760,12 @@ def _canonical_decimal(price: pa.Array) -> pa.Array:
     return price
 
 
-def _record_field(values: pa.Array) -> pa.Array:
-    """A text value as it appears in the text of a row: quoted when empty or holding a space, a quote, a
-    backslash, a comma or a parenthesis; quotes and backslashes doubled inside."""
-    needs_quotes = pc.match_substring_regex(values, _NEEDS_QUOTES)
-    if not _any(needs_quotes):
-        return values
-    escaped = values
-    if _any(pc.match_substring_regex(values, r'["\\]')):
-        escaped = pc.replace_substring(pc.replace_substring(values, "\\", "\\\\"), '"', '""')
-    return pc.if_else(needs_quotes, pc.binary_join_element_wise('"', escaped, '"', ""), values)
-
-
-def _copy_text(values: pa.Array) -> pa.Array:
-    """Text values escaped for COPY's text format (backslash, tab, line feed, carriage return)."""
-    if not _any(pc.match_substring_regex(values, r"[\\\t\n\r]")):
-        return values
-    for plain, escaped in (("\\", "\\\\"), ("\t", "\\t"), ("\n", "\\n"), ("\r", "\\r")):
-        values = pc.replace_substring(values, plain, escaped)
-    return values
-
-
 def _string_data(values: pa.Array) -> memoryview:
     """The concatenated bytes of a string array's values, without a copy (the view keeps them alive)."""
     offsets = np.frombuffer(
         values.buffers()[1], dtype=np.int32, count=len(values) + 1, offset=values.offset * 4
     )
     return memoryview(values.buffers()[2][offsets[0] : offsets[-1]])
-
-
-def _md5s(values: pa.Array) -> bytes:
-    """The md5 digests of a string array's values, concatenated (16 bytes each)."""
-    offsets = np.frombuffer(
-        values.buffers()[1], dtype=np.int32, count=len(values) + 1, offset=values.offset * 4
-    )
-    data = memoryview(values.buffers()[2])
-    bounds = offsets.tolist()
-    md5 = _md5
-    return b"".join([md5(data[start:stop]).digest() for start, stop in itertools.pairwise(bounds)])
 
 
 # --- the ledger ------------------------------------------------------------------------------------------
@@ -878,7 +787,7 @@ def _insert_ledger(conn: Connection, result: LoadResult, started: datetime, run_
 def _update_ledger(conn: Connection, result: LoadResult) -> None:
     conn.execute(
         text(
-            "UPDATE raw.file_loads SET exports = :exports, lines_read = :lines_read,"
+            "UPDATE raw.file_loads SET sha256 = :sha256, exports = :exports, lines_read = :lines_read,"
             " lines_loaded = :lines_loaded, lines_already_present = :lines_already_present,"
             " lines_rejected = :lines_rejected, status = :status, error = :error,"
             " finished_at = clock_timestamp() WHERE load_id = :load_id"

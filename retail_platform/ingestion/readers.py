@@ -36,6 +36,8 @@ _BLOCK = 1 << 20
 # Bytes of CSV parsed at a time on the fast path (about 90,000 lines of the UCI export), and lines per batch
 # when rows are batched: big enough that per-batch costs vanish, small enough that memory stays flat.
 CSV_BLOCK_BYTES = 8 << 20
+# The first block is smaller, so that the warehouse starts writing lines after a fraction of a second.
+FIRST_CSV_BLOCK_BYTES = 1 << 20
 BATCH_ROWS = 65_536
 
 # One block of an export's lines, as text: the row number, a structural error (the line is not a row of
@@ -350,8 +352,10 @@ def _csv_batches(
             return
         line = header_lines  # lines of the file consumed so far
         pending = b""
+        next_bytes = min(block_bytes, FIRST_CSV_BLOCK_BYTES)
         while True:
-            chunk = stream.read(block_bytes)
+            chunk = stream.read(next_bytes)
+            next_bytes = block_bytes
             data = pending + chunk if pending else chunk
             if not data:
                 return

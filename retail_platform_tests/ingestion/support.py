@@ -81,6 +81,14 @@ def rejected(engine: Engine, load_id: int | None = None) -> list[dict]:
         ]
 
 
+def wipe(engine: Engine) -> None:
+    """Empty the raw layer: lines, exports, rejected lines and the ledger."""
+    with engine.begin() as conn:
+        conn.execute(
+            text("TRUNCATE raw.transaction_lines, raw.file_exports, raw.rejected_lines, raw.file_loads")
+        )
+
+
 def count(engine: Engine, table: str, where: str = "TRUE", params: dict | None = None) -> int:
     with engine.connect() as conn:
         return conn.execute(text(f"SELECT count(*) FROM {table} WHERE {where}"), params or {}).scalar_one()

@@ -294,14 +294,15 @@ def test_an_insert_failing_mid_statement_leaves_nothing_and_a_retry_loads_it(
         conn.execute(
             text(
                 "CREATE FUNCTION public.boom() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
-                " IF NEW.source_file = 'b.csv' AND NEW.source_row > 100 THEN"
+                " IF NEW.source_row > 100 AND EXISTS (SELECT 1 FROM raw.file_loads AS f"
+                "   WHERE f.load_id = NEW.load_id AND f.file_name = 'b.csv') THEN"
                 "   RAISE EXCEPTION 'simulated disk failure'; END IF;"
                 " RETURN NEW; END $$"
             )
         )
         conn.execute(
             text(
-                "CREATE TRIGGER boom BEFORE INSERT ON raw.transactions"
+                "CREATE TRIGGER boom BEFORE INSERT ON raw.transaction_lines"
                 " FOR EACH ROW EXECUTE FUNCTION public.boom()"
             )
         )
@@ -310,7 +311,7 @@ def test_an_insert_failing_mid_statement_leaves_nothing_and_a_retry_loads_it(
     assert_only_a_committed(engine, paths, good)
 
     with engine.begin() as conn:
-        conn.execute(text("DROP TRIGGER boom ON raw.transactions"))
+        conn.execute(text("DROP TRIGGER boom ON raw.transaction_lines"))
     retry_loads_everything(engine, paths, good)
 
 

@@ -61,7 +61,8 @@ def _params(lines: Iterable[Line]) -> list[dict]:
 
 
 def load_raw(engine: Engine, lines: Sequence[Line]) -> None:
-    """Insert the lines into raw.transactions under one raw.file_loads row, as a load would."""
+    """Insert the lines into raw.transactions (its table raw.transaction_lines) under one raw.file_loads row and
+    its export, as a load would."""
     with engine.begin() as conn:
         load_id = conn.execute(
             text(
@@ -69,16 +70,21 @@ def load_raw(engine: Engine, lines: Sequence[Line]) -> None:
                 " VALUES ('hand_made.csv', 'test', 0, 'loaded', now()) RETURNING load_id"
             )
         ).scalar_one()
+        conn.execute(
+            text(
+                "INSERT INTO raw.file_exports (load_id, export_no, export_name)"
+                " VALUES (:load_id, 0, 'hand_made.csv')"
+            ),
+            {"load_id": load_id},
+        )
         if not lines:
             return
         conn.execute(
             text(
-                "INSERT INTO raw.transactions (invoice_no, stock_code, description, quantity, invoice_date,"
-                " unit_price, customer_id, country, line_hash, occurrence, source_file, source_export,"
-                " source_row, load_id)"
+                "INSERT INTO raw.transaction_lines (invoice_no, stock_code, description, quantity, invoice_date,"
+                " unit_price, customer_id, country, source_row, load_id, export_no)"
                 " VALUES (:invoice_no, :stock_code, :description, :quantity, :invoice_date, :unit_price,"
-                " :customer_id, :country, md5(random()::text)::uuid, 1, 'hand_made.csv', 'hand_made.csv',"
-                " :source_row, :load_id)"
+                " :customer_id, :country, :source_row, :load_id, 0)"
             ),
             [{**row, "load_id": load_id} for row in _params(lines)],
         )

@@ -1,42 +1,82 @@
--- Exactly-once insert of a block of typed lines (load_batch) of one export (SPEC §3), for the blocks that
--- cannot simply be COPYed into raw.transactions: some of their lines are already in the warehouse, or have
--- identical copies in earlier blocks of the same export.
+-- Exactly-once insert of a block of typed lines (load_batch) of export :export_no of load :load_id (SPEC §3),
+-- for the blocks that cannot simply be COPYed into raw.transaction_lines: the warehouse holds lines of other
+-- exports on the block's dates, or identical copies of its lines sit in earlier blocks of the export.
 --
--- load_batch.occurrence numbers identical lines within the block; the copies in earlier blocks of the export
--- come first: they are this export's rows in raw.transactions (inserted by this load) and in load_present
--- (already in the warehouse), numbered 1..n, so n is added. Only lines of the invoices in load_suspects can
--- have such copies. Lines whose identity is in the warehouse are "already present" and recorded in
--- load_present. One statement: every part sees the warehouse as it was before the insert.
-WITH numbered AS (
+-- A line's identity is its content plus its copy number among identical lines of its export. The copies of a
+-- content stored in the warehouse always hold the copy numbers 1..n (each export adds the copies beyond what
+-- was stored), so with n copies stored by other exports, a line whose copy number is at most n is already
+-- present and one above n is new. Copy numbers continue those of the export's earlier blocks: its lines
+-- loaded there (this export's rows of raw.transaction_lines) and those found present (load_present).
+--
+-- Identical lines share invoice_no and invoice_date: the candidates are read through the BRIN index on
+-- invoice_date, only on the block's dates. Nullable columns compare with IS NOT DISTINCT FROM (two lines
+-- without a customer are identical). One statement: every part sees the warehouse as it was before the insert.
+WITH block AS (
     SELECT b.*,
-           b.occurrence + CASE WHEN b.invoice_no IN (SELECT s.invoice_no FROM load_suspects AS s) THEN greatest(
-               coalesce((SELECT max(t.occurrence) FROM raw.transactions AS t
-                         WHERE t.line_hash = b.line_hash AND t.load_id = :load_id
-                           AND t.source_export = :export_name), 0),
-               coalesce((SELECT max(p.occurrence) FROM load_present AS p
-                         WHERE p.line_hash = b.line_hash AND p.export_no = :export_no), 0)
-           ) ELSE 0 END AS identity_occurrence
+           row_number() OVER (
+               PARTITION BY b.invoice_no, b.stock_code, b.description, b.quantity, b.invoice_date, b.unit_price,
+                            b.customer_id, b.country
+               ORDER BY b.source_row
+           ) AS copy_no
     FROM load_batch AS b
-), checked AS (
-    SELECT n.*,
-           EXISTS (SELECT 1 FROM raw.transactions AS t
-                   WHERE t.line_hash = n.line_hash AND t.occurrence = n.identity_occurrence) AS present
-    FROM numbered AS n
-), inserted AS (
-    INSERT INTO raw.transactions (
-        invoice_no, stock_code, description, quantity, invoice_date, unit_price, customer_id, country,
-        line_hash, occurrence, source_file, source_export, source_row, load_id
-    )
+), candidates AS (
+    SELECT t.invoice_no, t.stock_code, t.description, t.quantity, t.invoice_date, t.unit_price, t.customer_id,
+           t.country, (t.load_id = :load_id AND t.export_no = :export_no) AS this_export
+    FROM raw.transaction_lines AS t
+    WHERE t.invoice_date BETWEEN (SELECT min(b.invoice_date) FROM load_batch AS b)
+                             AND (SELECT max(b.invoice_date) FROM load_batch AS b)
+      AND t.invoice_no IN (SELECT b.invoice_no FROM load_batch AS b)
+), earlier AS (
+    SELECT e.invoice_no, e.stock_code, e.description, e.quantity, e.invoice_date, e.unit_price, e.customer_id,
+           e.country, count(*) AS copies
+    FROM (
+        SELECT c.invoice_no, c.stock_code, c.description, c.quantity, c.invoice_date, c.unit_price,
+               c.customer_id, c.country
+        FROM candidates AS c
+        WHERE c.this_export
+        UNION ALL
+        SELECT p.invoice_no, p.stock_code, p.description, p.quantity, p.invoice_date, p.unit_price,
+               p.customer_id, p.country
+        FROM load_present AS p
+        WHERE p.invoice_no IN (SELECT b.invoice_no FROM load_batch AS b)
+    ) AS e
+    GROUP BY e.invoice_no, e.stock_code, e.description, e.quantity, e.invoice_date, e.unit_price, e.customer_id,
+             e.country
+), stored AS (
     SELECT c.invoice_no, c.stock_code, c.description, c.quantity, c.invoice_date, c.unit_price, c.customer_id,
-           c.country, c.line_hash, c.identity_occurrence, c.source_file, c.source_export, c.source_row,
-           c.load_id
-    FROM checked AS c
-    WHERE NOT c.present
-    ORDER BY c.line_hash, c.identity_occurrence
+           c.country, count(*) AS copies
+    FROM candidates AS c
+    WHERE NOT c.this_export
+    GROUP BY c.invoice_no, c.stock_code, c.description, c.quantity, c.invoice_date, c.unit_price, c.customer_id,
+             c.country
+), numbered AS (
+    SELECT b.*, b.copy_no + coalesce(e.copies, 0) > coalesce(s.copies, 0) AS is_new
+    FROM block AS b
+    LEFT JOIN earlier AS e
+        ON e.invoice_no = b.invoice_no AND e.stock_code = b.stock_code AND e.quantity = b.quantity
+       AND e.invoice_date = b.invoice_date AND e.unit_price = b.unit_price AND e.country = b.country
+       AND e.description IS NOT DISTINCT FROM b.description AND e.customer_id IS NOT DISTINCT FROM b.customer_id
+    LEFT JOIN stored AS s
+        ON s.invoice_no = b.invoice_no AND s.stock_code = b.stock_code AND s.quantity = b.quantity
+       AND s.invoice_date = b.invoice_date AND s.unit_price = b.unit_price AND s.country = b.country
+       AND s.description IS NOT DISTINCT FROM b.description AND s.customer_id IS NOT DISTINCT FROM b.customer_id
+), inserted AS (
+    INSERT INTO raw.transaction_lines (
+        invoice_no, stock_code, description, quantity, invoice_date, unit_price, customer_id, country,
+        source_row, load_id, export_no
+    )
+    SELECT n.invoice_no, n.stock_code, n.description, n.quantity, n.invoice_date, n.unit_price, n.customer_id,
+           n.country, n.source_row, :load_id, :export_no
+    FROM numbered AS n
+    WHERE n.is_new
+    ORDER BY n.source_row
     RETURNING 1
 ), recorded AS (
-    INSERT INTO load_present (export_no, line_hash, occurrence)
-    SELECT :export_no, c.line_hash, c.identity_occurrence FROM checked AS c WHERE c.present
+    INSERT INTO load_present
+    SELECT n.invoice_no, n.stock_code, n.description, n.quantity, n.invoice_date, n.unit_price, n.customer_id,
+           n.country
+    FROM numbered AS n
+    WHERE NOT n.is_new
     RETURNING 1
 )
 SELECT (SELECT count(*) FROM inserted) AS lines_loaded, (SELECT count(*) FROM recorded) AS lines_present;
