@@ -49,6 +49,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import psycopg
@@ -77,8 +78,8 @@ _STAGE_COLUMNS = (
 )
 # The columns of a typed block's COPY rows, in order (raw.transaction_lines and load_batch alike).
 _ROW_COLUMNS = (
-    "invoice_no, stock_code, description, quantity, invoice_date, unit_price, customer_id, country, "
-    "source_row, load_id, export_no"
+    "line_id, source_row, load_id, export_no, invoice_no, stock_code, description, quantity, invoice_date, "
+    "unit_price, customer_id, country"
 )
 _MAX_EXPORT_NO = 32_767  # raw.transaction_lines.export_no is a smallint
 _PROGRESS_EVERY = 250_000
@@ -365,6 +366,7 @@ class _BlockLoader:
         self.lines_read = self.lines_rejected = self.lines_loaded = 0
         self._reported = 0
         self._frozen = False  # bulk mode: this load emptied raw.transaction_lines, so COPY FREEZE
+        self._dropped_indexes: list[str] = []  # bulk mode: the definitions of the indexes to build again
         self._unsummarized = True  # lines may sit in BRIN ranges not yet summarized
 
     def load_export(self, export: Export) -> None:
@@ -386,19 +388,17 @@ class _BlockLoader:
             export_no == 0
             and not self.pg.execute("SELECT EXISTS (SELECT 1 FROM raw.transaction_lines)").fetchone()[0]
         )
-        seen_invoices: set[str] = set()
-        suffix = f"{self.load_id},{export_no}\n"
         blocks = _invoice_aligned(export.text_batches())
-        prepared = (_prepare(block, suffix, seen_invoices) for block in blocks)
+        prepared = _prepared_blocks(blocks, self.load_id, export_no, first_position=self.lines_read)
         if export.batches is not None:  # file readers: read and type the next blocks while this one loads
             prepared = _prefetched(prepared)
             if alone and self.size_bytes >= BULK_LOAD_MIN_BYTES:
                 self._start_bulk()
         try:
-            for block, typed, suspects in prepared:
+            for block, typed, suspects, first_line_id in prepared:
                 self.lines_read += block.num_rows
                 if typed is None:
-                    loaded = self._checked_stage(export_no, block)
+                    loaded = self._checked_stage(export_no, block, first_line_id)
                 elif suspects or (not alone and self._overlaps(export_no, typed)):
                     loaded = self._typed_stage(export_no, typed.rows)
                 else:
@@ -413,6 +413,7 @@ class _BlockLoader:
             close = getattr(prepared, "close", None)
             if close is not None:
                 close()
+        self._end_bulk()
 
     def _start_bulk(self) -> None:
         """Bulk mode, for a big first file into an empty raw.transaction_lines: the table is truncated in this
@@ -430,13 +431,27 @@ class _BlockLoader:
                 self.pg.execute("RELEASE SAVEPOINT load_bulk")
                 return
             self.pg.execute("TRUNCATE raw.transaction_lines")
+            indexes = self.pg.execute(
+                "SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index"
+                " WHERE indrelid = 'raw.transaction_lines'::regclass"
+            ).fetchall()
+            for name, _ in indexes:
+                self.pg.execute(f"DROP INDEX {name}")
         except psycopg.errors.LockNotAvailable:
             self.pg.execute("ROLLBACK TO SAVEPOINT load_bulk")
             self.pg.execute("SET LOCAL lock_timeout TO DEFAULT")
             return
         self.pg.execute("RELEASE SAVEPOINT load_bulk")
         self._frozen = True
-        self.progress(f"{self.name}: bulk load into the empty raw.transactions")
+        self._dropped_indexes = [definition for _, definition in indexes]
+        self.progress(f"{self.name}: bulk load into the empty raw.transactions, its index built at the end")
+
+    def _end_bulk(self) -> None:
+        """Build the indexes bulk mode dropped: at the end of the export, or before the first block that
+        reads through them (a block compared with the lines loaded so far)."""
+        definitions, self._dropped_indexes = self._dropped_indexes, []
+        for definition in definitions:
+            self.pg.execute(definition)
 
     def _copy(self, rows: memoryview) -> int:
         freeze = ", FREEZE" if self._frozen else ""
@@ -451,6 +466,7 @@ class _BlockLoader:
     def _summarize(self) -> None:
         """Summarize the BRIN ranges written since the last look (the index skips a summarized range whose dates
         are not wanted; an unsummarized one is always read): a few new pages per block, once."""
+        self._end_bulk()
         if self._unsummarized:
             self.pg.execute(
                 "SELECT brin_summarize_new_values('raw.transaction_lines_invoice_date'::regclass)"
@@ -490,10 +506,11 @@ class _BlockLoader:
             self._unsummarized = True
         return row.lines_loaded
 
-    def _checked_stage(self, export_no: int, block: pa.Table) -> int:
+    def _checked_stage(self, export_no: int, block: pa.Table, first_line_id: int) -> int:
         """Type and check a block in SQL: its bad lines are rejected with reasons, the good ones inserted."""
         self.pg.execute("TRUNCATE load_stage")
-        stage = block.add_column(0, "export_no", pa.repeat(pa.scalar(export_no, pa.int32()), block.num_rows))
+        stage = block.drop_columns(["csv_line"])
+        stage = stage.add_column(0, "export_no", pa.repeat(pa.scalar(export_no, pa.int32()), block.num_rows))
         with (
             self.pg.cursor() as cursor,
             cursor.copy(f"COPY load_stage ({_STAGE_COLUMNS}) FROM STDIN (FORMAT csv)") as copy,
@@ -510,7 +527,7 @@ class _BlockLoader:
         self.pg.execute("TRUNCATE load_batch")
         self.conn.execute(
             text(read_sql("ingestion/05_batch_checked_lines.sql")),
-            {"load_id": self.load_id, "export_no": export_no},
+            {"load_id": self.load_id, "export_no": export_no, "first_line_id": first_line_id},
         )
         return self._insert_batch(export_no)
 
@@ -613,6 +630,7 @@ _PRICE = r"^-?[0-9]{1,15}(\.[0-9]{1,12})?$"
 _TIMESTAMP = r"^[1-9][0-9]{3}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$"
 _DAYS = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int16)
 _NULL = pa.scalar(None, pa.string())
+_CSV_QUOTED = r'^$|[,"\n\r]'
 
 
 @dataclass(frozen=True)
@@ -624,16 +642,37 @@ class _Typed:
     last_date: str
 
 
-def _prepare(block: pa.Table, suffix: str, seen_invoices: set[str]) -> tuple[pa.Table, _Typed | None, bool]:
-    """A block, its typed rows (None: the SQL checks type it) and whether it has suspect invoices: invoices
-    also found in earlier blocks of the export, whose lines may have identical copies there."""
-    invoices = set(pc.unique(block.column("invoice_no")).drop_null().to_pylist())
-    suspects = not invoices.isdisjoint(seen_invoices)
-    seen_invoices |= invoices
-    try:
-        return block, _type_block(block, suffix), suspects
-    except (pa.ArrowException, ValueError, OverflowError):  # a value this code did not foresee: SQL decides
-        return block, None, suspects
+class _Prepared(NamedTuple):
+    block: pa.Table
+    typed: _Typed | None  # None: the SQL checks type the block
+    suspects: bool  # an invoice of the block was in an earlier block of the export
+    first_line_id: int
+
+
+def _prepared_blocks(
+    blocks: Iterator[pa.Table], load_id: int, export_no: int, first_position: int
+) -> Iterator[_Prepared]:
+    """The blocks of an export, typed where the loader can, with their suspects (invoices also found in
+    earlier blocks, whose lines may have identical copies there) and the line_id of their first line:
+    ``load_id * 2^32`` plus the line's position among the lines the load read."""
+    seen_invoices: set[str] = set()
+    constants = f"{load_id},{export_no}"
+    position = first_position
+    for block in blocks:
+        invoices = set(pc.unique(block.column("invoice_no")).drop_null().to_pylist())
+        suspects = not invoices.isdisjoint(seen_invoices)
+        seen_invoices |= invoices
+        first_line_id = (load_id << 32) + position
+        try:
+            typed = _type_block(block, constants, first_line_id)
+        except (
+            pa.ArrowException,
+            ValueError,
+            OverflowError,
+        ):  # a value this code did not foresee: SQL decides
+            typed = None
+        yield _Prepared(block, typed, suspects, first_line_id)
+        position += block.num_rows
 
 
 def _matches(values: pa.Array, pattern: str) -> bool:
@@ -661,9 +700,14 @@ class _Column:
         return pc.fill_null(expanded, null) if null is not None and expanded.null_count else expanded
 
 
-def _type_block(block: pa.Table, suffix: str) -> _Typed | None:
-    """The block as COPY rows of raw.transaction_lines (CSV lines, ``suffix`` holding the load id and export
-    number); None when a value is not in a plain spelling (the SQL checks then decide)."""
+def _type_block(block: pa.Table, constants: str, first_line_id: int) -> _Typed | None:
+    """The block as COPY rows of raw.transaction_lines (CSV lines: line ids from ``first_line_id``, the source
+    row, ``constants`` (the load id and export number), the eight values); None when a value is not in a plain
+    spelling (the SQL checks then decide).
+
+    A CSV line already in the canonical layout and spellings (the reader's ``csv_line``; prices as the SQL
+    checks store them, whole customer ids, no quoted empty field) is passed to COPY as it is, after the
+    numbers that prefix it; other blocks are rebuilt from their typed values."""
     rows = block.num_rows
     if not rows or block.column("structural_error").null_count != rows:
         return None
@@ -690,17 +734,32 @@ def _type_block(block: pa.Table, suffix: str) -> _Typed | None:
         and _valid_timestamps(date.values)
     ):
         return None
+    dates = pc.min_max(date.values)
+    first_date, last_date = dates["min"].as_py(), dates["max"].as_py()
+
+    line_id = pc.cast(pa.array(np.arange(first_line_id, first_line_id + rows, dtype=np.int64)), pa.string())
+    source_row = pc.cast(block.column("source_row").combine_chunks(), pa.string())
+    price_text = _canonical_decimal(price.values)
+    csv_line = block.column("csv_line").combine_chunks()
+    if (
+        csv_line.null_count == 0
+        and pc.all(pc.equal(price_text, price.values)).as_py()
+        and not _any(pc.match_substring(customer_values, "."))
+        and not _any(pc.match_substring(csv_line, '""'))
+    ):
+        copy_rows = pc.binary_join_element_wise(line_id, source_row, constants, csv_line, ",")
+        return _Typed(_string_data(copy_rows), first_date, last_date)
 
     # canonical text of the typed values, as the SQL checks would store them
     quantity_text = pc.cast(pc.cast(quantity.values, pa.int32()), pa.string())
-    price_text = _canonical_decimal(price.values)
     if _any(pc.match_substring(customer_values, ".")):
         customer_values = pc.replace_substring_regex(customer_values, r"\.0+$", "")
     customer_text = pc.cast(pc.cast(customer_values, pa.int32()), pa.string())
-    dates = pc.min_max(date.values)
-
-    source_row = pc.cast(block.column("source_row").combine_chunks(), pa.string())
+    country_text = pc.binary_join_element_wise(_csv_field(country.values), "\n", "")
     copy_rows = pc.binary_join_element_wise(
+        line_id,
+        source_row,
+        constants,
         invoice.expand(_csv_field(invoice.values)),
         stock.expand(_csv_field(stock.values)),
         description.expand(_csv_field(description_values), null=""),
@@ -708,17 +767,20 @@ def _type_block(block: pa.Table, suffix: str) -> _Typed | None:
         date.expand(date.values),
         price.expand(price_text),
         customer.expand(customer_text, null=""),
-        country.expand(_csv_field(country.values)),
-        source_row,
-        suffix,
+        country.expand(country_text),
         ",",
     )
-    return _Typed(_string_data(copy_rows), dates["min"].as_py(), dates["max"].as_py())
+    return _Typed(_string_data(copy_rows), first_date, last_date)
 
 
 def _csv_field(values: pa.Array) -> pa.Array:
-    """Text values as CSV fields: quoted, quotes doubled (an empty string stays distinct from NULL)."""
-    return pc.binary_join_element_wise('"', pc.replace_substring(values, '"', '""'), '"', "")
+    """Text values as CSV fields: quoted only where CSV needs it (a comma, quote or line break; an empty
+    string, to stay distinct from NULL), quotes doubled. Quoting every field costs PostgreSQL a tenth more."""
+    needs_quotes = pc.match_substring_regex(values, _CSV_QUOTED)
+    if not _any(needs_quotes):
+        return values
+    quoted = pc.binary_join_element_wise('"', pc.replace_substring(values, '"', '""'), '"', "")
+    return pc.if_else(needs_quotes, quoted, values)
 
 
 def _valid_timestamps(dates: pa.Array) -> bool:

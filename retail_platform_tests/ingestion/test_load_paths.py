@@ -39,13 +39,14 @@ def load(engine: Engine, path: Path, **kwargs: object) -> LoadResult:
 
 
 def stored_lines(engine: Engine) -> list[tuple]:
-    """Every loaded line with its typed values and the text PostgreSQL stores for its price, in file order."""
+    """Every loaded line in file order: its position in the load (line_id less load_id * 2^32), source row,
+    typed values and the text PostgreSQL stores for its price."""
     with engine.connect() as conn:
         return [
             tuple(row)
             for row in conn.execute(
                 text(
-                    "SELECT source_row, invoice_no, stock_code, description, quantity, invoice_date, unit_price,"
+                    "SELECT line_id - load_id * 4294967296, source_row, invoice_no, stock_code, description, quantity, invoice_date, unit_price,"
                     " unit_price::text, customer_id, country FROM raw.transactions"
                     " ORDER BY load_id, source_export, source_row"
                 )
@@ -145,12 +146,12 @@ def test_python_typing_and_sql_typing_give_the_same_lines(
 
     wipe(engine)
     typed_in_sql = []
-    monkeypatch.setattr(loader, "_type_block", lambda block, suffix: typed_in_sql.append(1))
+    monkeypatch.setattr(loader, "_type_block", lambda *_args: typed_in_sql.append(1))
     slow = load(engine, write_csv(tmp_path / "tricky_again.csv", plain))
     assert typed_in_sql and (slow.lines_loaded, slow.lines_rejected) == (len(plain), 0)
     assert stored_lines(engine) == by_python  # same values, same stored text (2.10 -> 2.1, 007 -> 7)
     # the two spellings of one line (2.55 and 2.550) are two copies of the same content
-    copies = [row[1:] for row in by_python if row[1] == "536371"]
+    copies = [row[2:] for row in by_python if row[2] == "536371"]
     assert len(copies) == 2 and copies[0] == copies[1]
 
 

@@ -81,10 +81,10 @@ def load_raw(engine: Engine, lines: Sequence[Line]) -> None:
             return
         conn.execute(
             text(
-                "INSERT INTO raw.transaction_lines (invoice_no, stock_code, description, quantity, invoice_date,"
-                " unit_price, customer_id, country, source_row, load_id, export_no)"
-                " VALUES (:invoice_no, :stock_code, :description, :quantity, :invoice_date, :unit_price,"
-                " :customer_id, :country, :source_row, :load_id, 0)"
+                "INSERT INTO raw.transaction_lines (line_id, invoice_no, stock_code, description, quantity,"
+                " invoice_date, unit_price, customer_id, country, source_row, load_id, export_no)"
+                " VALUES (:load_id * 4294967296 + :source_row, :invoice_no, :stock_code, :description, :quantity,"
+                " :invoice_date, :unit_price, :customer_id, :country, :source_row, :load_id, 0)"
             ),
             [{**row, "load_id": load_id} for row in _params(lines)],
         )

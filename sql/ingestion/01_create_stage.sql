@@ -20,6 +20,7 @@ CREATE TEMP TABLE load_stage (
 ) ON COMMIT DROP;
 
 CREATE TEMP TABLE load_batch (
+    line_id      bigint,
     invoice_no   text,
     stock_code   text,
     description  text,

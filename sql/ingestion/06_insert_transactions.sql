@@ -62,14 +62,14 @@ WITH block AS (
        AND s.description IS NOT DISTINCT FROM b.description AND s.customer_id IS NOT DISTINCT FROM b.customer_id
 ), inserted AS (
     INSERT INTO raw.transaction_lines (
-        invoice_no, stock_code, description, quantity, invoice_date, unit_price, customer_id, country,
+        line_id, invoice_no, stock_code, description, quantity, invoice_date, unit_price, customer_id, country,
         source_row, load_id, export_no
     )
-    SELECT n.invoice_no, n.stock_code, n.description, n.quantity, n.invoice_date, n.unit_price, n.customer_id,
+    SELECT n.line_id, n.invoice_no, n.stock_code, n.description, n.quantity, n.invoice_date, n.unit_price, n.customer_id,
            n.country, n.source_row, :load_id, :export_no
     FROM numbered AS n
     WHERE n.is_new
-    ORDER BY n.source_row
+    ORDER BY n.line_id
     RETURNING 1
 ), recorded AS (
     INSERT INTO load_present

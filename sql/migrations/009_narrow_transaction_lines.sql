@@ -3,7 +3,7 @@
 -- The loaded lines used to carry, per line, an md5 identity (line_hash), its copy number (occurrence), the
 -- file and export names as text, a load time and a unique B-tree on the identity: PostgreSQL alone needed 2.4
 -- to 2.7 times a bare COPY to store them. A line now stores only its eight canonical values, where it came
--- from as numbers (load_id, export_no, source_row) and a surrogate line_id. Line identity (SPEC §3) is
+-- from as numbers (load_id, export_no, source_row) and a line_id. Line identity (SPEC §3) is
 -- unchanged: the content plus the copy number among identical lines of an export. It is no longer stored
 -- but counted when needed: a line's copies in the warehouse always hold the copy numbers 1..n, n being the
 -- most copies any one export had, so "how many identical lines are stored" answers "is this copy present".
@@ -22,7 +22,10 @@ CREATE TABLE raw.file_exports (
 COMMENT ON TABLE raw.file_exports IS 'The exports of each loaded file: the file, or each sheet of a workbook (SPEC §3)';
 
 CREATE TABLE raw.transaction_lines (
-    line_id      bigint    GENERATED ALWAYS AS IDENTITY (CACHE 1000),
+    -- line_id = load_id * 2^32 + the line's position among the lines the load read, assigned by the loader:
+    -- unique, in load order and then file order, and free (an identity column's nextval per line cost a
+    -- tenth of the load). Lines loaded before this migration keep their numbers, all below 2^32.
+    line_id      bigint    NOT NULL,
     invoice_no   text      NOT NULL,
     stock_code   text      NOT NULL,
     description  text,
@@ -33,7 +36,7 @@ CREATE TABLE raw.transaction_lines (
     country      text      NOT NULL,
     -- No foreign keys: the loader writes the ledger, the exports and the lines in one transaction, and a
     -- per-row FK trigger would cost a third of the load. (load_id, export_no, source_row) is unique by
-    -- construction (a line of a file is loaded once); line_id too (an identity). Neither has an index: no
+    -- construction (a line of a file is loaded once); line_id too. Neither has an index: no
     -- query looks a line up by them, and keeping a B-tree up to date cost more than the rest of the table.
     load_id      bigint    NOT NULL,
     export_no    smallint  NOT NULL,
@@ -56,18 +59,11 @@ INSERT INTO raw.transaction_lines (
     line_id, invoice_no, stock_code, description, quantity, invoice_date, unit_price, customer_id, country,
     load_id, export_no, source_row
 )
-OVERRIDING SYSTEM VALUE
 SELECT t.line_id, t.invoice_no, t.stock_code, t.description, t.quantity, t.invoice_date, t.unit_price,
        t.customer_id, t.country, t.load_id, e.export_no, t.source_row
 FROM raw.transactions AS t
 JOIN raw.file_exports AS e ON e.load_id = t.load_id AND e.export_name = t.source_export
 ORDER BY t.line_id;
-
-SELECT setval(
-    pg_get_serial_sequence('raw.transaction_lines', 'line_id'),
-    coalesce((SELECT max(line_id) FROM raw.transaction_lines), 0) + 1,
-    false
-);
 
 DROP VIEW raw.shop_orders;
 DROP TABLE raw.transactions;
