@@ -40,6 +40,7 @@ import hashlib
 import io
 import logging
 import queue
+import struct
 import threading
 import time
 import zipfile
@@ -457,9 +458,9 @@ class _BlockLoader:
         freeze = ", FREEZE" if self._frozen else ""
         with self.pg.cursor() as cursor:
             with cursor.copy(
-                f"COPY raw.transaction_lines ({_ROW_COLUMNS}) FROM STDIN (FORMAT csv{freeze})"
+                f"COPY raw.transaction_lines ({_ROW_COLUMNS}) FROM STDIN (FORMAT binary{freeze})"
             ) as copy:
-                copy.write(rows)
+                _write_binary(copy, rows)
             self._unsummarized = True
             return cursor.rowcount
 
@@ -490,9 +491,9 @@ class _BlockLoader:
         self.pg.execute("TRUNCATE load_batch")
         with (
             self.pg.cursor() as cursor,
-            cursor.copy(f"COPY load_batch ({_ROW_COLUMNS}) FROM STDIN (FORMAT csv)") as copy,
+            cursor.copy(f"COPY load_batch ({_ROW_COLUMNS}) FROM STDIN (FORMAT binary)") as copy,
         ):
-            copy.write(rows)
+            _write_binary(copy, rows)
         return self._insert_batch(export_no)
 
     def _insert_batch(self, export_no: int) -> int:
@@ -509,8 +510,7 @@ class _BlockLoader:
     def _checked_stage(self, export_no: int, block: pa.Table, first_line_id: int) -> int:
         """Type and check a block in SQL: its bad lines are rejected with reasons, the good ones inserted."""
         self.pg.execute("TRUNCATE load_stage")
-        stage = block.drop_columns(["csv_line"])
-        stage = stage.add_column(0, "export_no", pa.repeat(pa.scalar(export_no, pa.int32()), block.num_rows))
+        stage = block.add_column(0, "export_no", pa.repeat(pa.scalar(export_no, pa.int32()), block.num_rows))
         with (
             self.pg.cursor() as cursor,
             cursor.copy(f"COPY load_stage ({_STAGE_COLUMNS}) FROM STDIN (FORMAT csv)") as copy,
@@ -530,6 +530,12 @@ class _BlockLoader:
             {"load_id": self.load_id, "export_no": export_no, "first_line_id": first_line_id},
         )
         return self._insert_batch(export_no)
+
+
+def _write_binary(copy: psycopg.Copy, rows: memoryview) -> None:
+    copy.write(_COPY_HEADER)
+    copy.write(rows)
+    copy.write(_COPY_TRAILER)
 
 
 def _csv_bytes(table: pa.Table) -> bytes:
@@ -630,14 +636,13 @@ _PRICE = r"^-?[0-9]{1,15}(\.[0-9]{1,12})?$"
 _TIMESTAMP = r"^[1-9][0-9]{3}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$"
 _DAYS = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int16)
 _NULL = pa.scalar(None, pa.string())
-_CSV_QUOTED = r'^$|[,"\n\r]'
 
 
 @dataclass(frozen=True)
 class _Typed:
-    """A block typed by the loader: COPY rows (CSV) of raw.transaction_lines, and its first and last date."""
+    """A block typed by the loader: binary COPY rows of raw.transaction_lines, and its first and last date."""
 
-    rows: memoryview
+    rows: memoryview  # binary COPY rows, without the header and trailer
     first_date: str
     last_date: str
 
@@ -656,7 +661,6 @@ def _prepared_blocks(
     earlier blocks, whose lines may have identical copies there) and the line_id of their first line:
     ``load_id * 2^32`` plus the line's position among the lines the load read."""
     seen_invoices: set[str] = set()
-    constants = f"{load_id},{export_no}"
     position = first_position
     for block in blocks:
         invoices = set(pc.unique(block.column("invoice_no")).drop_null().to_pylist())
@@ -664,7 +668,7 @@ def _prepared_blocks(
         seen_invoices |= invoices
         first_line_id = (load_id << 32) + position
         try:
-            typed = _type_block(block, constants, first_line_id)
+            typed = _type_block(block, load_id, export_no, first_line_id)
         except (
             pa.ArrowException,
             ValueError,
@@ -700,14 +704,12 @@ class _Column:
         return pc.fill_null(expanded, null) if null is not None and expanded.null_count else expanded
 
 
-def _type_block(block: pa.Table, constants: str, first_line_id: int) -> _Typed | None:
-    """The block as COPY rows of raw.transaction_lines (CSV lines: line ids from ``first_line_id``, the source
-    row, ``constants`` (the load id and export number), the eight values); None when a value is not in a plain
-    spelling (the SQL checks then decide).
+def _type_block(block: pa.Table, load_id: int, export_no: int, first_line_id: int) -> _Typed | None:
+    """The block as rows of a binary COPY into raw.transaction_lines (line ids from ``first_line_id``); None
+    when a value is not in a plain spelling (the SQL checks then decide).
 
-    A CSV line already in the canonical layout and spellings (the reader's ``csv_line``; prices as the SQL
-    checks store them, whole customer ids, no quoted empty field) is passed to COPY as it is, after the
-    numbers that prefix it; other blocks are rebuilt from their typed values."""
+    Binary, because PostgreSQL then reads the values as they are stored: parsing timestamps and numbers from
+    text is a third of a text COPY's work. Each field is built once per distinct value and expanded."""
     rows = block.num_rows
     if not rows or block.column("structural_error").null_count != rows:
         return None
@@ -735,52 +737,104 @@ def _type_block(block: pa.Table, constants: str, first_line_id: int) -> _Typed |
     ):
         return None
     dates = pc.min_max(date.values)
-    first_date, last_date = dates["min"].as_py(), dates["max"].as_py()
 
-    line_id = pc.cast(pa.array(np.arange(first_line_id, first_line_id + rows, dtype=np.int64)), pa.string())
-    source_row = pc.cast(block.column("source_row").combine_chunks(), pa.string())
-    price_text = _canonical_decimal(price.values)
-    csv_line = block.column("csv_line").combine_chunks()
-    if (
-        csv_line.null_count == 0
-        and pc.all(pc.equal(price_text, price.values)).as_py()
-        and not _any(pc.match_substring(customer_values, "."))
-        and not _any(pc.match_substring(csv_line, '""'))
-    ):
-        copy_rows = pc.binary_join_element_wise(line_id, source_row, constants, csv_line, ",")
-        return _Typed(_string_data(copy_rows), first_date, last_date)
-
-    # canonical text of the typed values, as the SQL checks would store them
-    quantity_text = pc.cast(pc.cast(quantity.values, pa.int32()), pa.string())
     if _any(pc.match_substring(customer_values, ".")):
         customer_values = pc.replace_substring_regex(customer_values, r"\.0+$", "")
-    customer_text = pc.cast(pc.cast(customer_values, pa.int32()), pa.string())
-    country_text = pc.binary_join_element_wise(_csv_field(country.values), "\n", "")
+    moments = pc.cast(pc.strptime(date.values, format="%Y-%m-%d %H:%M:%S", unit="us"), pa.int64())
+    prefix = np.empty(rows, dtype=_ROW_PREFIX)
+    prefix["fields"] = len(CANONICAL_COLUMNS) + 4
+    prefix["line_id_size"] = prefix["source_row_size"] = prefix["load_id_size"] = 8
+    prefix["line_id"] = np.arange(first_line_id, first_line_id + rows, dtype=np.int64)
+    prefix["source_row"] = block.column("source_row").to_numpy()
+    prefix["load_id"] = load_id
+    prefix["export_no_size"] = 2
+    prefix["export_no"] = export_no
     copy_rows = pc.binary_join_element_wise(
-        line_id,
-        source_row,
-        constants,
-        invoice.expand(_csv_field(invoice.values)),
-        stock.expand(_csv_field(stock.values)),
-        description.expand(_csv_field(description_values), null=""),
-        quantity.expand(quantity_text),
-        date.expand(date.values),
-        price.expand(price_text),
-        customer.expand(customer_text, null=""),
-        country.expand(country_text),
-        ",",
+        _fixed_size(prefix),
+        invoice.expand(_text_fields(invoice.values)),
+        stock.expand(_text_fields(stock.values)),
+        description.expand(_text_fields(description_values), null=_NULL_FIELD),
+        quantity.expand(_number_fields(pc.cast(quantity.values, pa.int32()), ">i4")),
+        date.expand(_number_fields(pc.subtract(moments, _PG_EPOCH_US), ">i8")),
+        price.expand(_numeric_fields(_canonical_decimal(price.values))),
+        customer.expand(_number_fields(pc.cast(customer_values, pa.int32()), ">i4"), null=_NULL_FIELD),
+        country.expand(_text_fields(country.values)),
+        b"",
     )
-    return _Typed(_string_data(copy_rows), first_date, last_date)
+    return _Typed(_string_data(copy_rows), dates["min"].as_py(), dates["max"].as_py())
 
 
-def _csv_field(values: pa.Array) -> pa.Array:
-    """Text values as CSV fields: quoted only where CSV needs it (a comma, quote or line break; an empty
-    string, to stay distinct from NULL), quotes doubled. Quoting every field costs PostgreSQL a tenth more."""
-    needs_quotes = pc.match_substring_regex(values, _CSV_QUOTED)
-    if not _any(needs_quotes):
-        return values
-    quoted = pc.binary_join_element_wise('"', pc.replace_substring(values, '"', '""'), '"', "")
-    return pc.if_else(needs_quotes, quoted, values)
+# --- binary COPY fields (PostgreSQL's send/recv formats) ---------------------------------------------------
+
+_COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)  # signature, flags, header extension length
+_COPY_TRAILER = b"\xff\xff"
+_NULL_FIELD = b"\xff\xff\xff\xff"  # field length -1
+_PG_EPOCH_US = 946_684_800_000_000  # 2000-01-01, PostgreSQL's zero for timestamps, in Unix microseconds
+_ROW_PREFIX = np.dtype(  # field count, then line_id, source_row, load_id (int8) and export_no (int2)
+    [
+        ("fields", ">i2"),
+        ("line_id_size", ">i4"),
+        ("line_id", ">i8"),
+        ("source_row_size", ">i4"),
+        ("source_row", ">i8"),
+        ("load_id_size", ">i4"),
+        ("load_id", ">i8"),
+        ("export_no_size", ">i4"),
+        ("export_no", ">i2"),
+    ]
+)
+
+
+def _fixed_size(records: np.ndarray) -> pa.Array:
+    """Records of a numpy structured array as a binary array, one record per value."""
+    size = records.dtype.itemsize
+    offsets = np.arange(0, size * (len(records) + 1), size, dtype=np.int32)
+    return pa.Array.from_buffers(
+        pa.binary(), len(records), [None, pa.py_buffer(offsets), pa.py_buffer(records.tobytes())]
+    )
+
+
+def _number_fields(values: pa.Array, dtype: str) -> pa.Array:
+    """Integers as binary fields: their size, then the big-endian value; NULL stays NULL."""
+    width = np.dtype(dtype).itemsize
+    records = np.empty(len(values), dtype=[("size", ">i4"), ("value", dtype)])
+    records["size"] = width
+    records["value"] = pc.fill_null(values, 0).to_numpy()
+    fields = _fixed_size(records)
+    return (
+        pc.if_else(pc.is_null(values), pa.scalar(None, pa.binary()), fields) if values.null_count else fields
+    )
+
+
+def _text_fields(values: pa.Array) -> pa.Array:
+    """Text as binary fields: the size in bytes, then the UTF-8 bytes; NULL stays NULL."""
+    sizes = np.empty(len(values), dtype=[("size", ">i4")])
+    sizes["size"] = pc.fill_null(pc.binary_length(values), 0).to_numpy()
+    return pc.binary_join_element_wise(_fixed_size(sizes), values.cast(pa.binary()), b"")
+
+
+def _numeric_fields(prices: pa.Array) -> pa.Array:
+    """Plain decimals (canonical text, see ``_canonical_decimal``) as binary numeric fields: digit count,
+    weight, sign and display scale (int2 each), then the base-10000 digits."""
+    return pa.array([_numeric_field(price) for price in prices.to_pylist()], pa.binary())
+
+
+def _numeric_field(text: str) -> bytes:
+    negative = text.startswith("-")
+    whole, _, fraction = text.lstrip("-").partition(".")
+    digits = whole.zfill(-(-len(whole) // 4) * 4) + fraction.ljust(-(-len(fraction) // 4) * 4, "0")
+    groups = [int(digits[start : start + 4]) for start in range(0, len(digits), 4)]
+    weight = -(-len(whole) // 4) - 1
+    while groups and groups[0] == 0:
+        groups.pop(0)
+        weight -= 1
+    while groups and groups[-1] == 0:
+        groups.pop()
+    if not groups:
+        weight = 0
+    header = struct.pack(">hhHh", len(groups), weight, 0x4000 if negative and groups else 0, len(fraction))
+    body = header + struct.pack(f">{len(groups)}h", *groups)
+    return struct.pack(">i", len(body)) + body
 
 
 def _valid_timestamps(dates: pa.Array) -> bool:

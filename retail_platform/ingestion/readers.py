@@ -41,16 +41,13 @@ FIRST_CSV_BLOCK_BYTES = 1 << 20
 BATCH_ROWS = 65_536
 
 # One block of an export's lines, as text: the row number, a structural error (the line is not a row of
-# the table at all) with the line's raw text, the eight canonical values, and, for CSV files whose columns
-# are the eight canonical ones in canonical order, the line itself as a CSV line (UTF-8, with its line feed),
-# which the loader can hand to COPY as it is.
+# the table at all) with the line's raw text, and the eight canonical values.
 TEXT_BATCH_SCHEMA = pa.schema(
     [
         pa.field("source_row", pa.int64()),
         pa.field("structural_error", pa.string()),
         pa.field("raw_text", pa.string()),
         *(pa.field(column, pa.string()) for column in CANONICAL_COLUMNS),
-        pa.field("csv_line", pa.string()),
     ]
 )
 
@@ -106,7 +103,6 @@ def rows_table(rows: list[StagedRow]) -> pa.Table:
         _text_column(columns[2]),
         _text_column(columns[3]),
         *(_text_column(column) for column in columns[4:]),
-        pa.nulls(len(rows), pa.string()),
     ]
     return pa.Table.from_arrays(arrays, schema=TEXT_BATCH_SCHEMA)
 
@@ -344,9 +340,6 @@ def _csv_batches(
         quoted_strings_can_be_null=False,
     )
     latin1 = encoding.replace("_", "-").lower() in ("latin-1", "latin1", "iso-8859-1")
-    canonical_layout = delimiter == "," and positions == list(range(len(CANONICAL_COLUMNS))) == list(
-        range(width)
-    )
     stream = _open_binary(path, compressed)
     try:
         header = b"".join(stream.readline() for _ in range(header_lines))
@@ -377,11 +370,9 @@ def _csv_batches(
             lines = block.count(b"\n")
             table = None
             if b"\x00" not in block:
-                if latin1:
-                    block = block.decode("latin-1").encode()
                 try:
                     table = pacsv.read_csv(
-                        pa.py_buffer(block),
+                        pa.py_buffer(block.decode("latin-1").encode() if latin1 else block),
                         read_options=read_options,
                         parse_options=parse_options,
                         convert_options=convert_options,
@@ -398,27 +389,13 @@ def _csv_batches(
             rows = table.num_rows
             values = [table.column(names[p]) for p in positions]
             nulls = pa.nulls(rows, pa.string())
-            csv_lines = _lines(block, rows) if canonical_layout and b"\r" not in block else nulls
             yield pa.Table.from_arrays(
-                [
-                    pa.array(np.arange(line + 1, line + 1 + rows, dtype=np.int64)),
-                    nulls,
-                    nulls,
-                    *values,
-                    csv_lines,
-                ],
+                [pa.array(np.arange(line + 1, line + 1 + rows, dtype=np.int64)), nulls, nulls, *values],
                 schema=TEXT_BATCH_SCHEMA,
             )
             line += lines
     finally:
         stream.close()
-
-
-def _lines(block: bytes, rows: int) -> pa.Array:
-    """The lines of a block (one per row, each ending in a line feed) as strings, zero-copy."""
-    offsets = np.zeros(rows + 1, dtype=np.int32)
-    offsets[1:] = np.flatnonzero(np.frombuffer(block, dtype=np.uint8) == 10) + 1
-    return pa.StringArray.from_buffers(rows, pa.py_buffer(offsets), pa.py_buffer(block))
 
 
 def _csv_line(row: list[str]) -> str:
