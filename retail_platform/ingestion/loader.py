@@ -438,7 +438,8 @@ class _BlockLoader:
             ).fetchall()
             for name, _ in indexes:
                 self.pg.execute(f"DROP INDEX {name}")
-        except psycopg.errors.LockNotAvailable:
+        except (psycopg.errors.LockNotAvailable, psycopg.errors.DependentObjectsStillExist):
+            # the table is busy, or a constraint relies on one of its indexes: block by block then
             self.pg.execute("ROLLBACK TO SAVEPOINT load_bulk")
             self.pg.execute("SET LOCAL lock_timeout TO DEFAULT")
             return

@@ -132,6 +132,12 @@ TRICKY = [
     line(invoice="536371", stock="85123A", description="WHITE HANGING HEART", price="2.550"),  # same line
     line(invoice="A536372", stock="B", description="Adjust bad debt", price="-11062.06", customer=""),
     line(invoice="536373", description="x\x0bvertical tab", date="2010-12-31 23:59:59"),
+    # numbers as PostgreSQL's binary format holds them: base-10000 digits, weight, sign, display scale
+    line(invoice="536374", price="10000", quantity="-999999999", customer="999999999"),
+    line(invoice="536375", price="1234.56789", quantity="80995", date="1999-12-31 23:59:59"),
+    line(invoice="536376", price="0.0001", date="2000-01-01 00:00:00"),
+    line(invoice="536377", price="-0.5", date="2038-01-19 03:14:08"),
+    line(invoice="536378", price="123456789012345.123456789012", date="1000-01-01 00:00:00"),
 ]
 
 

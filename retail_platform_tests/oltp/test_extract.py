@@ -82,7 +82,7 @@ def test_orders_are_loaded_once_and_an_extract_with_nothing_new_loads_nothing(sh
     assert [row.run_id for row in ledger] == ["run-1", "run-3", None]
 
 
-def test_identical_lines_of_an_order_keep_their_occurrence_numbers_across_extracts(shop_url, shop, engine):
+def test_identical_lines_of_an_order_keep_their_copy_numbers_across_extracts(shop_url, shop, engine):
     item = ("85123A", "WHITE HANGING HEART T-LIGHT HOLDER", 6, "2.55")
     with psycopg.connect(shop_url, autocommit=True) as conn:
         order_id = _place(conn, "800001", [item, item, ("22423", "REGENCY CAKESTAND 3 TIER", 1, "12.75")])
@@ -92,16 +92,17 @@ def test_identical_lines_of_an_order_keep_their_occurrence_numbers_across_extrac
     result = extract_shop(shop, engine)
     assert (result.lines, result.lines_loaded, result.load.lines_already_present) == (4, 1, 3)
     with engine.connect() as conn:
-        occurrences = (
+        copies_per_load = (
             conn.execute(
                 text(
-                    "SELECT occurrence FROM raw.transactions WHERE stock_code = '85123A' ORDER BY occurrence"
+                    "SELECT count(*) FROM raw.transactions WHERE stock_code = '85123A'"
+                    " GROUP BY load_id ORDER BY load_id"
                 )
             )
             .scalars()
             .all()
         )
-    assert occurrences == [1, 2, 3]
+    assert copies_per_load == [2, 1]  # copies 1 and 2 from the first extract, copy 3 from the second
 
 
 def test_a_transaction_that_commits_after_an_extract_started_is_not_missed(shop_url, shop, engine):
