@@ -1,0 +1,196 @@
+"""Migrations applied to a warehouse that already holds data: 009 turns raw.transactions into a view over the
+narrow raw.transaction_lines, and every line loaded before keeps its values, line id and sources."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+
+from sqlalchemy import text
+
+from retail_platform.ingestion.loader import load_file
+from retail_platform.warehouse.connection import engine_for
+from retail_platform.warehouse.migrations import discover, migrate
+from retail_platform_tests.helpers import line, write_csv
+
+# (file, export, source row, invoice, stock code, description, quantity, date, price, customer, country)
+OLD_LINES = [
+    (
+        "a.csv",
+        "a.csv",
+        2,
+        "536365",
+        "85123A",
+        "WHITE HANGING HEART",
+        6,
+        "2010-12-01 08:26",
+        "2.55",
+        17850,
+        "UK",
+    ),
+    (
+        "a.csv",
+        "a.csv",
+        3,
+        "536365",
+        "85123A",
+        "WHITE HANGING HEART",
+        6,
+        "2010-12-01 08:26",
+        "2.55",
+        17850,
+        "UK",
+    ),
+    ("a.csv", "a.csv", 4, "C536366", "22633", None, -1, "2010-12-01 08:28", "1.85", None, "France"),
+    (
+        "book.xlsx",
+        "Year 2009-2010",
+        2,
+        "489434",
+        "85048",
+        "GLASS BALL",
+        12,
+        "2009-12-01 07:45",
+        "6.95",
+        13085,
+        "UK",
+    ),
+    (
+        "book.xlsx",
+        "Year 2010-2011",
+        2,
+        "536367",
+        "84879",
+        "BIRD",
+        32,
+        "2010-12-01 08:34",
+        "1.69",
+        13047,
+        "UK",
+    ),
+    (
+        "book.xlsx",
+        "Year 2010-2011",
+        5,
+        "536368",
+        "22960",
+        "JAM SET",
+        6,
+        "2010-12-01 08:34",
+        "4.25",
+        13047,
+        "UK",
+    ),
+]
+
+
+def _migrations_up_to(version: int, folder: Path) -> Path:
+    folder.mkdir()
+    for migration in discover():
+        if migration.version <= version:
+            shutil.copy(migration.path, folder / migration.path.name)
+    return folder
+
+
+def test_lines_loaded_before_the_narrow_table_keep_values_line_ids_and_sources(
+    database_url: str, tmp_path: Path
+) -> None:
+    engine = engine_for(database_url)
+    migrate(engine, _migrations_up_to(8, tmp_path / "until_008"))
+    load_ids = {}
+    with engine.begin() as conn:
+        for file_name in ("a.csv", "book.xlsx"):
+            load_ids[file_name] = conn.execute(
+                text(
+                    "INSERT INTO raw.file_loads (file_name, sha256, size_bytes, status, started_at)"
+                    " VALUES (:name, :name, 1, 'loaded', now()) RETURNING load_id"
+                ),
+                {"name": file_name},
+            ).scalar_one()
+        for file_name, export, row, *values in OLD_LINES:
+            conn.execute(
+                text(
+                    "INSERT INTO raw.transactions (invoice_no, stock_code, description, quantity, invoice_date,"
+                    " unit_price, customer_id, country, line_hash, occurrence, source_file, source_export,"
+                    " source_row, load_id) VALUES (:v0, :v1, :v2, :v3, CAST(:v4 AS timestamp),"
+                    " CAST(:v5 AS numeric), :v6, :v7, md5(random()::text)::uuid, :row, :file, :export, :row,"
+                    " :load_id)"
+                ),
+                {
+                    **{f"v{i}": value for i, value in enumerate(values)},
+                    "file": file_name,
+                    "export": export,
+                    "row": row,
+                    "load_id": load_ids[file_name],
+                },
+            )
+        before = conn.execute(
+            text(
+                "SELECT line_id, invoice_no, stock_code, description, quantity, invoice_date, unit_price,"
+                " customer_id, country, source_file, source_export, source_row, load_id"
+                " FROM raw.transactions ORDER BY line_id"
+            )
+        ).all()
+    assert len(before) == len(OLD_LINES)
+
+    assert [m.version for m in migrate(engine)] == [m.version for m in discover() if m.version > 8]
+    with engine.connect() as conn:
+        after = conn.execute(
+            text(
+                "SELECT line_id, invoice_no, stock_code, description, quantity, invoice_date, unit_price,"
+                " customer_id, country, source_file, source_export, source_row, load_id"
+                " FROM raw.transactions ORDER BY line_id"
+            )
+        ).all()
+        exports = conn.execute(
+            text("SELECT load_id, export_no, export_name FROM raw.file_exports ORDER BY load_id, export_no")
+        ).all()
+        kinds = dict(
+            conn.execute(
+                text(
+                    "SELECT c.relname, c.relkind FROM pg_class AS c JOIN pg_namespace AS n"
+                    " ON n.oid = c.relnamespace WHERE n.nspname = 'raw'"
+                    " AND c.relname IN ('transactions', 'transaction_lines', 'shop_orders')"
+                )
+            ).all()
+        )
+    assert after == before
+    assert after[0].invoice_date == datetime(2010, 12, 1, 8, 26) and after[0].unit_price == Decimal("2.55")
+    assert [tuple(e) for e in exports] == [
+        (load_ids["a.csv"], 0, "a.csv"),
+        (load_ids["book.xlsx"], 0, "Year 2009-2010"),
+        (load_ids["book.xlsx"], 1, "Year 2010-2011"),
+    ]
+    assert kinds == {"transactions": "v", "transaction_lines": "r", "shop_orders": "v"}
+
+    # a load after the migration: its line ids (load id * 2^32 + position) follow the migrated ones, and the
+    # lines loaded before count as present
+    path = write_csv(
+        tmp_path / "later.csv",
+        [
+            line(
+                invoice="536365",
+                stock="85123A",
+                description="WHITE HANGING HEART",
+                quantity=6,
+                date="2010-12-01 08:26:00",
+                price="2.55",
+                customer="17850",
+                country="UK",
+            ),
+            line(invoice="536999", stock="21232"),
+        ],
+    )
+    result = load_file(engine, path, progress=lambda _message: None)
+    assert (result.lines_loaded, result.lines_already_present) == (1, 1)
+    with engine.connect() as conn:
+        new_ids = (
+            conn.execute(
+                text("SELECT line_id FROM raw.transactions WHERE load_id = :id"), {"id": result.load_id}
+            )
+            .scalars()
+            .all()
+        )
+    assert new_ids == [(result.load_id << 32) + 1] and new_ids[0] > max(row.line_id for row in after)
