@@ -33,7 +33,6 @@ reason. Warehouse errors propagate: the file stays where it is and the next run 
 
 from __future__ import annotations
 
-import codecs
 import contextlib
 import csv
 import hashlib
@@ -65,7 +64,6 @@ from retail_platform.ingestion.readers import (
     FileRejected,
     file_format,
     read_exports,
-    remember_encoding,
 )
 from retail_platform.warehouse.sql_files import read_sql, run_script
 
@@ -130,21 +128,6 @@ def file_digest(path: Path) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
-def csv_encoding(path: Path) -> str:
-    """``utf-8-sig`` when the whole file is valid UTF-8, else ``latin-1`` (the rule of ``detect_encoding``), in
-    one quick pass: ASCII blocks are skipped, the others decoded incrementally."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    with open(path, "rb") as stream:
-        try:
-            while block := stream.read(1 << 20):
-                if not (block.isascii() and not decoder.buffer):
-                    decoder.decode(block)
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            return "latin-1"
-    return "utf-8-sig"
-
-
 def load_file(
     engine: Engine,
     path: Path,
@@ -165,8 +148,6 @@ def load_file(
     else:
         unsupported = None
     size = path.stat().st_size
-    if fmt == "csv":
-        remember_encoding(path, csv_encoding(path))  # the CSV reader skips its own pass over the file
 
     def exports() -> Iterator[Export]:
         if unsupported is not None:

@@ -132,8 +132,7 @@ def file_format(path: Path) -> str:
 def read_exports(path: Path, *, encoding: str | None = None) -> Iterator[Export]:
     """The exports of ``path``; a FileRejected says why a file is not a table of transactions.
 
-    ``encoding`` skips the detection pass of a CSV file when the caller already knows it (the loader checks
-    UTF-8 while it computes the file's digest).
+    ``encoding`` skips the detection pass of a CSV file when the caller already knows it.
     """
     fmt = file_format(path)
     if path.stat().st_size == 0:
@@ -153,41 +152,18 @@ def _open_binary(path: Path, compressed: bool) -> io.BufferedIOBase:
     return gzip.open(path, "rb") if compressed else open(path, "rb")
 
 
-# Encodings found by a caller that already read the whole file (the loader, while computing its digest),
-# keyed by the file's identity, so that the detection pass is not repeated.
-_KNOWN_ENCODINGS: dict[tuple[str, int, int, int], str] = {}
-
-
-def _file_key(path: Path) -> tuple[str, int, int, int]:
-    status = path.stat()
-    return (str(path.resolve()), status.st_ino, status.st_size, status.st_mtime_ns)
-
-
-def remember_encoding(path: Path, encoding: str) -> None:
-    """Record ``path``'s encoding as ``detect_encoding`` would find it (valid while the file is unchanged)."""
-    if len(_KNOWN_ENCODINGS) > 64:
-        _KNOWN_ENCODINGS.clear()
-    _KNOWN_ENCODINGS[_file_key(path)] = encoding
-
-
 def detect_encoding(path: Path, compressed: bool = False) -> str:
     """``utf-8-sig`` when the whole file is valid UTF-8 (a BOM is then skipped), else ``latin-1``.
 
     The whole file is checked, not a sample: a single accented name deep in a Latin-1 export would otherwise
-    abort the load half-way.
+    abort the load half-way. ASCII blocks, most of a file, are skipped without decoding.
     """
-    if not compressed:
-        try:
-            known = _KNOWN_ENCODINGS.get(_file_key(path))
-        except OSError:
-            known = None
-        if known is not None:
-            return known
     decoder = codecs.getincrementaldecoder("utf-8")()
     try:
         with _open_binary(path, compressed) as stream:
             while block := stream.read(_BLOCK):
-                decoder.decode(block)
+                if not (block.isascii() and not decoder.buffer):
+                    decoder.decode(block)
             decoder.decode(b"", final=True)
     except UnicodeDecodeError:
         return "latin-1"
