@@ -19,47 +19,35 @@ WITH block AS (
                ORDER BY b.source_row
            ) AS copy_no
     FROM load_batch AS b
-), candidates AS (
-    SELECT t.invoice_no, t.stock_code, t.description, t.quantity, t.invoice_date, t.unit_price, t.customer_id,
-           t.country, (t.load_id = :load_id AND t.export_no = :export_no) AS this_export
-    FROM raw.transaction_lines AS t
-    WHERE t.invoice_date BETWEEN (SELECT min(b.invoice_date) FROM load_batch AS b)
-                             AND (SELECT max(b.invoice_date) FROM load_batch AS b)
-      AND t.invoice_no IN (SELECT b.invoice_no FROM load_batch AS b)
-), earlier AS (
-    SELECT e.invoice_no, e.stock_code, e.description, e.quantity, e.invoice_date, e.unit_price, e.customer_id,
-           e.country, count(*) AS copies
+), copies AS (
+    -- per content: copies in earlier blocks of this export (its rows loaded so far, and those found present)
+    -- and copies stored by other exports
+    SELECT c.invoice_no, c.stock_code, c.description, c.quantity, c.invoice_date, c.unit_price, c.customer_id,
+           c.country,
+           count(*) FILTER (WHERE c.this_export) AS earlier,
+           count(*) FILTER (WHERE NOT c.this_export) AS stored
     FROM (
-        SELECT c.invoice_no, c.stock_code, c.description, c.quantity, c.invoice_date, c.unit_price,
-               c.customer_id, c.country
-        FROM candidates AS c
-        WHERE c.this_export
+        SELECT t.invoice_no, t.stock_code, t.description, t.quantity, t.invoice_date, t.unit_price, t.customer_id,
+               t.country, (t.load_id = :load_id AND t.export_no = :export_no) AS this_export
+        FROM raw.transaction_lines AS t
+        WHERE t.invoice_date BETWEEN (SELECT min(b.invoice_date) FROM load_batch AS b)
+                                 AND (SELECT max(b.invoice_date) FROM load_batch AS b)
+          AND t.invoice_no IN (SELECT b.invoice_no FROM load_batch AS b)
         UNION ALL
-        SELECT p.invoice_no, p.stock_code, p.description, p.quantity, p.invoice_date, p.unit_price,
-               p.customer_id, p.country
+        SELECT p.invoice_no, p.stock_code, p.description, p.quantity, p.invoice_date, p.unit_price, p.customer_id,
+               p.country, true
         FROM load_present AS p
         WHERE p.invoice_no IN (SELECT b.invoice_no FROM load_batch AS b)
-    ) AS e
-    GROUP BY e.invoice_no, e.stock_code, e.description, e.quantity, e.invoice_date, e.unit_price, e.customer_id,
-             e.country
-), stored AS (
-    SELECT c.invoice_no, c.stock_code, c.description, c.quantity, c.invoice_date, c.unit_price, c.customer_id,
-           c.country, count(*) AS copies
-    FROM candidates AS c
-    WHERE NOT c.this_export
+    ) AS c
     GROUP BY c.invoice_no, c.stock_code, c.description, c.quantity, c.invoice_date, c.unit_price, c.customer_id,
              c.country
 ), numbered AS (
-    SELECT b.*, b.copy_no + coalesce(e.copies, 0) > coalesce(s.copies, 0) AS is_new
+    SELECT b.*, b.copy_no + coalesce(c.earlier, 0) > coalesce(c.stored, 0) AS is_new
     FROM block AS b
-    LEFT JOIN earlier AS e
-        ON e.invoice_no = b.invoice_no AND e.stock_code = b.stock_code AND e.quantity = b.quantity
-       AND e.invoice_date = b.invoice_date AND e.unit_price = b.unit_price AND e.country = b.country
-       AND e.description IS NOT DISTINCT FROM b.description AND e.customer_id IS NOT DISTINCT FROM b.customer_id
-    LEFT JOIN stored AS s
-        ON s.invoice_no = b.invoice_no AND s.stock_code = b.stock_code AND s.quantity = b.quantity
-       AND s.invoice_date = b.invoice_date AND s.unit_price = b.unit_price AND s.country = b.country
-       AND s.description IS NOT DISTINCT FROM b.description AND s.customer_id IS NOT DISTINCT FROM b.customer_id
+    LEFT JOIN copies AS c
+        ON c.invoice_no = b.invoice_no AND c.stock_code = b.stock_code AND c.quantity = b.quantity
+       AND c.invoice_date = b.invoice_date AND c.unit_price = b.unit_price AND c.country = b.country
+       AND c.description IS NOT DISTINCT FROM b.description AND c.customer_id IS NOT DISTINCT FROM b.customer_id
 ), inserted AS (
     INSERT INTO raw.transaction_lines (
         line_id, invoice_no, stock_code, description, quantity, invoice_date, unit_price, customer_id, country,
