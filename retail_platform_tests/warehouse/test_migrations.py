@@ -15,74 +15,16 @@ from retail_platform.warehouse.connection import engine_for
 from retail_platform.warehouse.migrations import discover, migrate
 from retail_platform_tests.helpers import line, write_csv
 
-# (file, export, source row, invoice, stock code, description, quantity, date, price, customer, country)
+# (invoice, stock code, description, quantity, date, price, customer, country)
+HEART = ("536365", "85123A", "WHITE HANGING HEART", 6, "2010-12-01 08:26", "2.55", 17850, "UK")
+# (file, export, source row, *the line): two identical lines, and a workbook with two sheets
 OLD_LINES = [
-    (
-        "a.csv",
-        "a.csv",
-        2,
-        "536365",
-        "85123A",
-        "WHITE HANGING HEART",
-        6,
-        "2010-12-01 08:26",
-        "2.55",
-        17850,
-        "UK",
-    ),
-    (
-        "a.csv",
-        "a.csv",
-        3,
-        "536365",
-        "85123A",
-        "WHITE HANGING HEART",
-        6,
-        "2010-12-01 08:26",
-        "2.55",
-        17850,
-        "UK",
-    ),
+    ("a.csv", "a.csv", 2, *HEART),
+    ("a.csv", "a.csv", 3, *HEART),
     ("a.csv", "a.csv", 4, "C536366", "22633", None, -1, "2010-12-01 08:28", "1.85", None, "France"),
-    (
-        "book.xlsx",
-        "Year 2009-2010",
-        2,
-        "489434",
-        "85048",
-        "GLASS BALL",
-        12,
-        "2009-12-01 07:45",
-        "6.95",
-        13085,
-        "UK",
-    ),
-    (
-        "book.xlsx",
-        "Year 2010-2011",
-        2,
-        "536367",
-        "84879",
-        "BIRD",
-        32,
-        "2010-12-01 08:34",
-        "1.69",
-        13047,
-        "UK",
-    ),
-    (
-        "book.xlsx",
-        "Year 2010-2011",
-        5,
-        "536368",
-        "22960",
-        "JAM SET",
-        6,
-        "2010-12-01 08:34",
-        "4.25",
-        13047,
-        "UK",
-    ),
+    ("b.xlsx", "Y2009", 2, "489434", "85048", "GLASS BALL", 12, "2009-12-01 07:45", "6.95", 13085, "UK"),
+    ("b.xlsx", "Y2010", 2, "536367", "84879", "BIRD", 32, "2010-12-01 08:34", "1.69", 13047, "UK"),
+    ("b.xlsx", "Y2010", 5, "536368", "22960", "JAM SET", 6, "2010-12-01 08:34", "4.25", 13047, "UK"),
 ]
 
 
@@ -101,7 +43,7 @@ def test_lines_loaded_before_the_narrow_table_keep_values_line_ids_and_sources(
     migrate(engine, _migrations_up_to(8, tmp_path / "until_008"))
     load_ids = {}
     with engine.begin() as conn:
-        for file_name in ("a.csv", "book.xlsx"):
+        for file_name in ("a.csv", "b.xlsx"):
             load_ids[file_name] = conn.execute(
                 text(
                     "INSERT INTO raw.file_loads (file_name, sha256, size_bytes, status, started_at)"
@@ -160,8 +102,8 @@ def test_lines_loaded_before_the_narrow_table_keep_values_line_ids_and_sources(
     assert after[0].invoice_date == datetime(2010, 12, 1, 8, 26) and after[0].unit_price == Decimal("2.55")
     assert [tuple(e) for e in exports] == [
         (load_ids["a.csv"], 0, "a.csv"),
-        (load_ids["book.xlsx"], 0, "Year 2009-2010"),
-        (load_ids["book.xlsx"], 1, "Year 2010-2011"),
+        (load_ids["b.xlsx"], 0, "Y2009"),
+        (load_ids["b.xlsx"], 1, "Y2010"),
     ]
     assert kinds == {"transactions": "v", "transaction_lines": "r", "shop_orders": "v"}
 
@@ -170,16 +112,7 @@ def test_lines_loaded_before_the_narrow_table_keep_values_line_ids_and_sources(
     path = write_csv(
         tmp_path / "later.csv",
         [
-            line(
-                invoice="536365",
-                stock="85123A",
-                description="WHITE HANGING HEART",
-                quantity=6,
-                date="2010-12-01 08:26:00",
-                price="2.55",
-                customer="17850",
-                country="UK",
-            ),
+            line(*HEART[:4], f"{HEART[4]}:00", HEART[5], str(HEART[6]), HEART[7]),  # present already
             line(invoice="536999", stock="21232"),
         ],
     )
