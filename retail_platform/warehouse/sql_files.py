@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import os
 from functools import cache
+from importlib.resources import files
 from pathlib import Path
 
 
 def sql_dir() -> Path:
-    """``sql/`` beside the package (editable installs, the Docker image) or ``RETAIL_SQL_DIR``."""
-    override = os.environ.get("RETAIL_SQL_DIR")
-    folder = Path(override) if override else Path(__file__).resolve().parents[2] / "sql"
+    """The SQL files, as package data: ``retail_platform/sql`` is a link to the checkout's top-level ``sql/``
+    in a checkout (editable installs) and a real folder in a wheel, so every kind of install finds them."""
+    folder = Path(str(files("retail_platform") / "sql"))
     if not folder.is_dir():
-        raise FileNotFoundError(
-            f"SQL folder not found at {folder}: install the project from its checkout (pip install -e .) "
-            "or set RETAIL_SQL_DIR"
-        )
+        raise FileNotFoundError(f"SQL folder not found at {folder}: the installed package is incomplete")
     return folder
 
 
