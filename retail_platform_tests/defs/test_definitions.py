@@ -69,8 +69,8 @@ def test_main_job_selects_every_asset():
 def test_dagster_finds_the_definitions_without_flags(tmp_path):
     """pyproject.toml's [tool.dagster] lets `dagster` commands run from the project folder with no -m/-f.
 
-    DAGSTER_HOME points at a local instance: the top-level dagster.yaml is the deployment's (PostgreSQL
-    storage from environment variables), which Dagster would otherwise pick up from the working directory.
+    Here with DAGSTER_HOME set, as `retail-platform ui` sets it; with nothing set (the top-level dagster.yaml)
+    in retail_platform_tests/deploy/test_local_instance.py.
     """
     completed = subprocess.run(
         [sys.executable, "-m", "dagster", "definitions", "validate"],

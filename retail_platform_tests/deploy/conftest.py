@@ -5,10 +5,10 @@ One session-scoped fixture builds what `docker compose up` builds, on the Postgr
 
 - the postgres service's init script (docker/postgres/initdb) creates Dagster's database and the warehouse, each
   with its own login role (temporary names, dropped at the end);
-- the ``migrate`` service's command runs with the project's dagster.yaml as it is;
+- the ``migrate`` service's command runs with the deployed docker/dagster.yaml as it is;
 - the ``user_code``, ``webserver`` and ``daemon`` commands run as subprocesses, with the project's
-  workspace.yaml, host names and ports overridden for localhost (free ports);
-- the instance of the three processes is the project's dagster.yaml with ONE change: the run launcher is
+  docker/workspace.yaml, host names and ports overridden for localhost (free ports);
+- the instance of the three processes is docker/dagster.yaml with ONE change: the run launcher is
   Dagster's DefaultRunLauncher (a run is a subprocess of the code server) instead of the DockerRunLauncher.
 
 Every process is killed (process group) and every database and role dropped in teardown. Process output is
@@ -249,7 +249,7 @@ DAEMONS = """
 
 
 def _deployed_instance_yaml() -> dict:
-    """The project's dagster.yaml with the one change that a machine without Docker needs."""
+    """The deployed docker/dagster.yaml with the one change that a machine without Docker needs."""
     config = support.load_yaml(support.DAGSTER_YAML)
     assert config["run_launcher"]["class"] == "DockerRunLauncher"
     config["run_launcher"] = {"module": "dagster._core.launcher", "class": "DefaultRunLauncher"}

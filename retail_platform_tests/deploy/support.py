@@ -16,8 +16,10 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
-DAGSTER_YAML = ROOT / "dagster.yaml"
-WORKSPACE_YAML = ROOT / "workspace.yaml"
+# The deployed instance and workspace (copied into the images); the top-level dagster.yaml is the checkout's.
+DAGSTER_YAML = ROOT / "docker" / "dagster.yaml"
+WORKSPACE_YAML = ROOT / "docker" / "workspace.yaml"
+LOCAL_DAGSTER_YAML = ROOT / "dagster.yaml"
 ENV_EXAMPLE = ROOT / ".env.example"
 DOCKERIGNORE = ROOT / ".dockerignore"
 ARTIFACTS = ROOT / "test-artifacts"

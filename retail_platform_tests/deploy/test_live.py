@@ -1,4 +1,4 @@
-"""The deployment, live: the instance from the project's dagster.yaml on PostgreSQL, the code server, webserver
+"""The deployment, live: the instance from docker/dagster.yaml on PostgreSQL, the code server, webserver
 and daemon as processes, runs launched through the webserver's GraphQL API (fixtures in conftest.py)."""
 
 from __future__ import annotations

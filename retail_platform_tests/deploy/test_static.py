@@ -1,7 +1,7 @@
 """Static checks of the deployment files: what can be proven about `docker compose up` without a Docker engine.
 
 The compose file is read as Compose reads it (YAML merge keys, ``${VAR:-default}`` / ``${VAR:?error}``
-interpolation with the values of ``.env.example``); ``dagster.yaml`` and ``workspace.yaml`` are validated with
+interpolation with the values of ``.env.example``); ``docker/dagster.yaml`` and ``docker/workspace.yaml`` are validated with
 Dagster's own schemas and classes.
 """
 
@@ -210,9 +210,10 @@ def test_dockerfile_homes_match_the_compose_commands(services):
     stages = support.dockerfile_stages(ROOT / "docker" / "Dockerfile")
     base = " ".join(stages["base"])
     assert "DAGSTER_HOME=/opt/dagster/dagster_home" in base
-    assert "COPY dagster.yaml /opt/dagster/dagster_home/dagster.yaml" in base
+    assert "COPY docker/dagster.yaml /opt/dagster/dagster_home/dagster.yaml" in base
     assert any(
-        "COPY workspace.yaml /opt/dagster/dagster_home/workspace.yaml" in line for line in stages["dagster"]
+        "COPY docker/workspace.yaml /opt/dagster/dagster_home/workspace.yaml" in line
+        for line in stages["dagster"]
     )
     for name in ("webserver", "daemon"):
         command = services[name]["command"]
@@ -394,7 +395,7 @@ def test_dagster_yaml_validates_against_dagster_schema(instance_yaml, monkeypatc
     from dagster._serdes.config_class import ConfigurableClassData
     from dagster_docker import DockerRunLauncher
 
-    config, custom_class = dagster_instance_config(str(ROOT))
+    config, custom_class = dagster_instance_config(str(support.DAGSTER_YAML.parent))
     assert custom_class is None
     assert config["telemetry"] == {"enabled": False}
     assert config["run_monitoring"]["enabled"] and config["run_retries"]["enabled"]
