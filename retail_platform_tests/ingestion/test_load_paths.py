@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, text
 
-from retail_platform.ingestion import loader, readers
+from retail_platform.ingestion import blocks, readers, typed_blocks
 from retail_platform.ingestion.columns import map_header
 from retail_platform.ingestion.loader import LoadResult, load_file
 from retail_platform.ingestion.readers import read_exports
@@ -110,13 +110,13 @@ def paths_taken(monkeypatch: pytest.MonkeyPatch) -> Counter:
     """How many blocks took each path of the loader."""
     taken: Counter = Counter()
     for name in ("_copy", "_overlaps", "_typed_stage", "_checked_stage", "_start_bulk"):
-        original = getattr(loader._BlockLoader, name)
+        original = getattr(blocks.BlockLoader, name)
 
         def spy(self, *args, _original=original, _name=name, **kwargs):
             taken[_name] += 1
             return _original(self, *args, **kwargs)
 
-        monkeypatch.setattr(loader._BlockLoader, name, spy)
+        monkeypatch.setattr(blocks.BlockLoader, name, spy)
     return taken
 
 
@@ -152,7 +152,7 @@ def test_python_typing_and_sql_typing_give_the_same_lines(
 
     wipe(engine)
     typed_in_sql = []
-    monkeypatch.setattr(loader, "_type_block", lambda *_args: typed_in_sql.append(1))
+    monkeypatch.setattr(typed_blocks, "type_block", lambda *_args: typed_in_sql.append(1))
     slow = load(engine, write_csv(tmp_path / "tricky_again.csv", plain))
     assert typed_in_sql and (slow.lines_loaded, slow.lines_rejected) == (len(plain), 0)
     assert stored_lines(engine) == by_python  # same values, same stored text (2.10 -> 2.1, 007 -> 7)
@@ -240,7 +240,7 @@ def test_bad_lines_in_some_blocks_are_rejected_and_the_rest_loads(engine: Engine
 def test_bulk_mode_into_an_empty_table_and_its_handover_to_block_by_block(
     engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, paths_taken: Counter
 ) -> None:
-    monkeypatch.setattr(loader, "BULK_LOAD_MIN_BYTES", 0)
+    monkeypatch.setattr(blocks, "BULK_LOAD_MIN_BYTES", 0)
     monkeypatch.setattr(readers, "CSV_BLOCK_BYTES", 12_000)  # about 140 lines: every invoice fits in a block
     before = index_definitions(engine)
     messages: list[str] = []
@@ -305,7 +305,7 @@ def test_csv_blocks_that_are_not_plain_hand_over_to_the_csv_module(tmp_path: Pat
 def test_bulk_mode_steps_aside_when_a_reader_holds_the_table(
     engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(loader, "BULK_LOAD_MIN_BYTES", 0)
+    monkeypatch.setattr(blocks, "BULK_LOAD_MIN_BYTES", 0)
     messages: list[str] = []
     with engine.connect() as reader:
         reader.execute(text("SELECT count(*) FROM raw.transactions"))  # an open transaction holds a lock
