@@ -12,9 +12,9 @@ import psycopg
 import pyarrow as pa
 from sqlalchemy import Connection, text
 
+from retail_platform.ingestion.exports import Export, FileRejected
 from retail_platform.ingestion.ledger import insert_export
 from retail_platform.ingestion.pgcopy import csv_bytes, write_binary
-from retail_platform.ingestion.readers import Export, FileRejected
 from retail_platform.ingestion.streams import invoice_aligned, prefetched
 from retail_platform.ingestion.typed_blocks import ROW_COLUMNS, Typed, prepared_blocks
 from retail_platform.warehouse.sql_files import read_sql, run_script

@@ -88,7 +88,6 @@ _READ_ERRORS = (
     csv.Error,
     zlib.error,
     zipfile.BadZipFile,
-    SyntaxError,
     pa.ArrowException,
 )
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, text
 
-from retail_platform.ingestion import blocks, readers, typed_blocks
+from retail_platform.ingestion import blocks, csv_files, exports, readers, typed_blocks
 from retail_platform.ingestion.columns import map_header
 from retail_platform.ingestion.loader import LoadResult, load_file
 from retail_platform.ingestion.readers import read_exports
@@ -101,8 +101,8 @@ def index_definitions(engine: Engine) -> list[str]:
 
 @pytest.fixture
 def small_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(readers, "CSV_BLOCK_BYTES", 2048)
-    monkeypatch.setattr(readers, "BATCH_ROWS", 17)
+    monkeypatch.setattr(csv_files, "CSV_BLOCK_BYTES", 2048)
+    monkeypatch.setattr(exports, "BATCH_ROWS", 17)
 
 
 @pytest.fixture
@@ -241,7 +241,8 @@ def test_bulk_mode_into_an_empty_table_and_its_handover_to_block_by_block(
     engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, paths_taken: Counter
 ) -> None:
     monkeypatch.setattr(blocks, "BULK_LOAD_MIN_BYTES", 0)
-    monkeypatch.setattr(readers, "CSV_BLOCK_BYTES", 12_000)  # about 140 lines: every invoice fits in a block
+    # about 140 lines a block: every invoice fits in a block
+    monkeypatch.setattr(csv_files, "CSV_BLOCK_BYTES", 12_000)
     before = index_definitions(engine)
     messages: list[str] = []
     # grouped by invoice: every block is COPYed (frozen), none compared with the warehouse

@@ -1,0 +1,244 @@
+"""CSV and CSV.gz exports: the file parsed by Arrow's C++ CSV reader in blocks, the ``csv`` module from the
+first block that is not plain (blank lines, line breaks inside quotes, NUL bytes, a wrong number of fields),
+so both paths give exactly the same lines, values and row numbers.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import gzip
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from retail_platform.ingestion.columns import HeaderError, map_header
+from retail_platform.ingestion.exports import (
+    NO_VALUES,
+    TEXT_BATCH_SCHEMA,
+    Export,
+    FileRejected,
+    StagedRow,
+    rows_to_batches,
+)
+
+_BLOCK = 1 << 20
+# Bytes of CSV parsed at a time on the fast path (about 90,000 lines of the UCI export).
+CSV_BLOCK_BYTES = 8 << 20
+# The first block is smaller, so that the warehouse starts writing lines after a fraction of a second.
+FIRST_CSV_BLOCK_BYTES = 1 << 20
+
+
+def _open_binary(path: Path, compressed: bool) -> io.BufferedIOBase:
+    return gzip.open(path, "rb") if compressed else open(path, "rb")
+
+
+def detect_encoding(path: Path, compressed: bool = False) -> str:
+    """``utf-8-sig`` when the whole file is valid UTF-8 (a BOM is then skipped), else ``latin-1``.
+
+    The whole file is checked, not a sample: a single accented name deep in a Latin-1 export would otherwise
+    abort the load half-way. ASCII blocks, most of a file, are skipped without decoding.
+    """
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        with _open_binary(path, compressed) as stream:
+            while block := stream.read(_BLOCK):
+                if not (block.isascii() and not decoder.buffer):
+                    decoder.decode(block)
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return "latin-1"
+    except (OSError, EOFError) as error:
+        raise FileRejected(f"cannot read file: {error}") from error
+    return "utf-8-sig"
+
+
+def _delimiter(header_line: str) -> str:
+    counts = {delimiter: header_line.count(delimiter) for delimiter in (",", ";", "\t", "|")}
+    return max(counts, key=counts.__getitem__) if any(counts.values()) else ","
+
+
+def csv_exports(path: Path, compressed: bool) -> Iterator[Export]:
+    """The one export of a CSV file."""
+    encoding = detect_encoding(path, compressed)
+    with io.TextIOWrapper(_open_binary(path, compressed), encoding=encoding, newline="") as stream:
+        first_line = stream.readline()
+        if not first_line.strip():
+            raise FileRejected("empty file: the first line (the header) is blank")
+        stream.seek(0)
+        delimiter = _delimiter(first_line)
+        reader = csv.reader(stream, delimiter=delimiter, strict=False)
+        header = next(reader)
+        try:
+            positions = map_header(header)
+        except HeaderError as error:
+            raise FileRejected(str(error), lines=sum(1 for row in reader if row)) from error
+        header_lines = reader.line_num
+
+    def rows() -> Iterator[StagedRow]:
+        stream = io.TextIOWrapper(_open_binary(path, compressed), encoding=encoding, newline="")
+        reader = csv.reader(stream, delimiter=delimiter, strict=False)
+        next(reader)
+        yield from _csv_rows(stream, reader, positions, len(header))
+
+    def batches() -> Iterator[pa.Table]:
+        return _csv_batches(path, compressed, encoding, delimiter, positions, len(header), header_lines)
+
+    yield Export(path.name, rows(), batches)
+
+
+def _csv_rows(
+    stream: io.TextIOBase, reader, positions: list[int], width: int, line_offset: int = 0
+) -> Iterator[StagedRow]:
+    p0, p1, p2, p3, p4, p5, p6, p7 = positions
+    try:
+        for row in reader:
+            if len(row) == width and "\x00" not in "".join(row):
+                yield (
+                    0,
+                    line_offset + reader.line_num,
+                    None,
+                    None,
+                    row[p0],
+                    row[p1],
+                    row[p2],
+                    row[p3],
+                    row[p4],
+                    row[p5],
+                    row[p6],
+                    row[p7],
+                )
+            elif len(row) == width:  # PostgreSQL text cannot hold NUL: reject the line, not the whole load
+                yield _not_a_row(line_offset + reader.line_num, "line contains NUL bytes (binary data?)", row)
+            elif row:  # blank lines carry no data and are skipped
+                yield _not_a_row(
+                    line_offset + reader.line_num, f"line has {len(row)} fields, the header has {width}", row
+                )
+    except csv.Error as error:
+        raise FileRejected(f"malformed CSV near line {line_offset + reader.line_num}: {error}") from error
+    finally:
+        stream.close()
+
+
+class _Resumed(io.RawIOBase):
+    """A binary stream that replays ``prefix`` and then continues with ``rest``."""
+
+    def __init__(self, prefix: bytes, rest: io.BufferedIOBase) -> None:
+        self._prefix = memoryview(prefix)
+        self._rest = rest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        if self._prefix:
+            size = min(len(buffer), len(self._prefix))
+            buffer[:size] = self._prefix[:size]
+            self._prefix = self._prefix[size:]
+            return size
+        data = self._rest.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        self._rest.close()
+        super().close()
+
+
+def _csv_batches(
+    path: Path,
+    compressed: bool,
+    encoding: str,
+    delimiter: str,
+    positions: list[int],
+    width: int,
+    header_lines: int,
+) -> Iterator[pa.Table]:
+    """The CSV's lines as text batches, a block of the file at a time, parsed by Arrow.
+
+    A block is used as Arrow parsed it only when it is plain: one line per row (no blank lines, no line
+    breaks inside quotes: the row count equals the line count), the header's number of fields, no NUL byte.
+    From the first block that is not, the ``csv`` module reads the rest of the file, numbering lines on.
+    """
+    block_bytes = CSV_BLOCK_BYTES
+    names = [f"f{index}" for index in range(width)]
+    read_options = pacsv.ReadOptions(column_names=names, use_threads=False, block_size=block_bytes * 2)
+    parse_options = pacsv.ParseOptions(delimiter=delimiter)
+    convert_options = pacsv.ConvertOptions(
+        column_types={name: pa.string() for name in names},
+        include_columns=[names[p] for p in positions],
+        strings_can_be_null=False,
+        quoted_strings_can_be_null=False,
+    )
+    latin1 = encoding.replace("_", "-").lower() in ("latin-1", "latin1", "iso-8859-1")
+    stream = _open_binary(path, compressed)
+    try:
+        header = b"".join(stream.readline() for _ in range(header_lines))
+        if header.count(b"\r") != header.count(b"\r\n"):  # lines end in a bare CR: not for Arrow
+            stream.close()
+            stream = io.TextIOWrapper(_open_binary(path, compressed), encoding=encoding, newline="")
+            reader = csv.reader(stream, delimiter=delimiter, strict=False)
+            next(reader)
+            yield from rows_to_batches(_csv_rows(stream, reader, positions, width))
+            return
+        line = header_lines  # lines of the file consumed so far
+        pending = b""
+        next_bytes = min(block_bytes, FIRST_CSV_BLOCK_BYTES)
+        while True:
+            chunk = stream.read(next_bytes)
+            next_bytes = block_bytes
+            data = pending + chunk if pending else chunk
+            if not data:
+                return
+            if chunk:
+                cut = data.rfind(b"\n")
+                if cut < 0:  # one line longer than a block: read on
+                    pending = data
+                    continue
+                block, pending = data[: cut + 1], data[cut + 1 :]
+            else:  # the last line has no line break
+                block, pending = data + b"\n", b""
+            lines = block.count(b"\n")
+            table = None
+            if b"\x00" not in block:
+                try:
+                    table = pacsv.read_csv(
+                        pa.py_buffer(block.decode("latin-1").encode() if latin1 else block),
+                        read_options=read_options,
+                        parse_options=parse_options,
+                        convert_options=convert_options,
+                    )
+                except pa.ArrowInvalid:
+                    table = None
+            if table is None or table.num_rows != lines:
+                # Not plain: the csv module takes over at this block's first byte, numbering lines on.
+                rest = io.BufferedReader(_Resumed(data, stream), 1 << 20)
+                text = io.TextIOWrapper(rest, encoding="latin-1" if latin1 else "utf-8", newline="")
+                reader = csv.reader(text, delimiter=delimiter, strict=False)
+                yield from rows_to_batches(_csv_rows(text, reader, positions, width, line_offset=line))
+                return
+            rows = table.num_rows
+            values = [table.column(names[p]) for p in positions]
+            nulls = pa.nulls(rows, pa.string())
+            yield pa.Table.from_arrays(
+                [pa.array(np.arange(line + 1, line + 1 + rows, dtype=np.int64)), nulls, nulls, *values],
+                schema=TEXT_BATCH_SCHEMA,
+            )
+            line += lines
+    finally:
+        stream.close()
+
+
+def _not_a_row(line: int, error: str, row: list[str]) -> StagedRow:
+    """A line that is not a row of the table: its structural error and raw text, no values."""
+    return (0, line, error, _csv_line(row), *NO_VALUES)
+
+
+def _csv_line(row: list[str]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="").writerow(row)
+    return buffer.getvalue().replace("\x00", "\\x00")
