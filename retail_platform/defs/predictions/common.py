@@ -1,0 +1,55 @@
+"""What the prediction assets share: their run config, reading a query into pandas, replacing a table."""
+
+from collections.abc import Sequence
+
+import dagster as dg
+import pandas as pd
+from sqlalchemy import Engine, text
+
+from retail_platform.analytics.evaluation import TimeSplit
+from retail_platform.defs.metadata import table_metadata
+from retail_platform.warehouse.bulk import copy_frame
+from retail_platform.warehouse.sql_files import read_sql
+
+DEFAULT_HORIZON_DAYS = 90
+
+
+class SplitConfig(dg.Config):
+    """``snapshot_date`` (YYYY-MM-DD): the midnight predictions are made at, only earlier purchases count;
+    default the midnight after the latest purchase (the RFM snapshot). ``horizon_days``: how far ahead
+    purchases and churn are predicted, and the length of the evaluation's holdout."""
+
+    snapshot_date: str | None = None
+    horizon_days: int = DEFAULT_HORIZON_DAYS
+
+    def snapshot(self, default: pd.Timestamp) -> pd.Timestamp:
+        return pd.Timestamp(self.snapshot_date).normalize() if self.snapshot_date else default
+
+    def split(self, default_snapshot: pd.Timestamp) -> TimeSplit:
+        return TimeSplit(self.snapshot(default_snapshot), self.horizon_days)
+
+
+def read_frame(engine: Engine, query: str, params: dict | None = None) -> pd.DataFrame:
+    """``sql/queries/<query>`` (bound ``params``) as a frame."""
+    with engine.connect() as conn:
+        return pd.read_sql_query(text(read_sql(f"queries/{query}")), conn, params=params or {})
+
+
+def replace_table(
+    engine: Engine, table: str, frame: pd.DataFrame, columns: Sequence[str], order_by: str | None = None
+) -> dict[str, dg.MetadataValue]:
+    """TRUNCATE and COPY ``frame`` in one transaction (readers see the old rows or the new ones, never half a
+    table); the table's metadata for the UI."""
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {table}"))
+        copy_frame(conn, frame, table, columns)
+        return table_metadata(conn, table, order_by=order_by, row_count=len(frame))
+
+
+def floats(values: dict[str, float | None]) -> dict[str, dg.MetadataValue]:
+    """Metric values as float metadata (plotted over materializations in the UI); missing ones left out."""
+    return {
+        name: dg.MetadataValue.float(round(float(value), 6))
+        for name, value in values.items()
+        if value is not None and not pd.isna(value)
+    }

@@ -1,0 +1,148 @@
+"""Product recommendations (SPEC 4.5): the mart and its hit-rate evaluation on the time split, as assets."""
+
+import dagster as dg
+import pandas as pd
+
+from retail_platform.analytics import clv
+from retail_platform.analytics import recommendations as recs
+from retail_platform.defs.cleaning import assets as cleaning
+from retail_platform.defs.predictions.clv import CUSTOMER_LIFETIME_VALUE
+from retail_platform.defs.predictions.common import SplitConfig, floats, read_frame, replace_table
+from retail_platform.defs.resources import WarehouseResource
+
+PRODUCT_RECOMMENDATIONS = dg.AssetKey(["marts", "product_recommendations"])
+RECOMMENDATION_EVALUATION = dg.AssetKey(["marts", "recommendation_evaluation"])
+EVALUATION_COLUMNS = (
+    "method",
+    "k",
+    "customers",
+    "hits",
+    "hit_rate",
+    "calibration_end",
+    "snapshot_date",
+    "horizon_days",
+)
+
+
+class RecommendationConfig(dg.Config):
+    """``snapshot_date`` (YYYY-MM-DD): only purchases before it count (default: all). ``neighbours``: how many
+    most similar products each product keeps."""
+
+    snapshot_date: str | None = None
+    neighbours: int = recs.DEFAULT_NEIGHBOURS
+
+
+class RecommendationEvaluationConfig(SplitConfig):
+    neighbours: int = recs.DEFAULT_NEIGHBOURS
+
+
+def _pairs(warehouse: WarehouseResource) -> pd.DataFrame:
+    pairs = read_frame(warehouse.get_engine(), "recommendation_customer_products.sql")
+    pairs["customer_id"] = pairs["customer_id"].astype("int64")
+    pairs["first_purchase"] = pd.to_datetime(pairs["first_purchase"])
+    pairs["last_purchase"] = pd.to_datetime(pairs["last_purchase"])
+    return pairs
+
+
+def _products(warehouse: WarehouseResource, before: pd.Timestamp | None) -> pd.DataFrame:
+    before = before if before is not None else pd.Timestamp.max.normalize()
+    return read_frame(
+        warehouse.get_engine(), "recommendation_products.sql", {"before": before.to_pydatetime()}
+    )
+
+
+@dg.asset(
+    key=PRODUCT_RECOMMENDATIONS,
+    deps=[cleaning.order_lines.key, CUSTOMER_LIFETIME_VALUE],
+    group_name="marts",
+    kinds={"postgres", "scipy"},
+    description="For each scored customer (marts.customer_lifetime_value), the 10 products they have not "
+    "bought with the highest item-to-item co-purchase similarity score, popular products filling the rest "
+    "(source). Non-product codes are never recommended. Grain: one customer x rank.",
+)
+def product_recommendations(
+    context: dg.AssetExecutionContext, config: RecommendationConfig, warehouse: WarehouseResource
+) -> dg.MaterializeResult:
+    engine = warehouse.get_engine()
+    customers = read_frame(engine, "recommendation_scored_customers.sql")["customer_id"].to_numpy(
+        dtype="int64"
+    )
+    snapshot = pd.Timestamp(config.snapshot_date).normalize() if config.snapshot_date else None
+    pairs = _pairs(warehouse)
+    if snapshot is not None:
+        pairs = pairs[pairs["first_purchase"] < snapshot]
+    products = _products(warehouse, snapshot)
+    columns = list(recs.RECOMMENDATION_COLUMNS)
+    if products.empty or len(customers) == 0:
+        metadata = replace_table(
+            engine, "marts.product_recommendations", pd.DataFrame(columns=columns), columns
+        )
+        return dg.MaterializeResult(metadata=metadata)
+    popularity = recs.popularity_series(products)
+    bought = recs.purchase_matrix(pairs, pd.Index(popularity.index), customers)
+    recommended = recs.with_descriptions(
+        recs.recommend(bought, popularity, neighbours=config.neighbours), products
+    )
+    metadata = replace_table(
+        engine, "marts.product_recommendations", recommended, columns, order_by="customer_id"
+    )
+    sources = recommended["source"].value_counts().to_dict()
+    context.log.info(f"{len(customers):,} customers, {len(products):,} products: {sources}")
+    metadata.update(
+        {
+            "customers": dg.MetadataValue.int(len(customers)),
+            "products": dg.MetadataValue.int(len(products)),
+            "sources": dg.MetadataValue.json({key: int(value) for key, value in sources.items()}),
+            "neighbours": dg.MetadataValue.int(config.neighbours),
+        }
+    )
+    return dg.MaterializeResult(metadata=metadata)
+
+
+@dg.asset(
+    key=RECOMMENDATION_EVALUATION,
+    deps=[cleaning.order_lines.key],
+    group_name="marts",
+    kinds={"postgres", "scipy"},
+    description="Hit rate at 10 on the time split of the CLV evaluation (SPEC 4.5): of the customers who "
+    "bought a product new to them in the holdout, the share with one in their list, for the recommender "
+    "(fitted on the calibration period) and for popularity alone. Grain: one method.",
+)
+def recommendation_evaluation(
+    context: dg.AssetExecutionContext, config: RecommendationEvaluationConfig, warehouse: WarehouseResource
+) -> dg.MaterializeResult:
+    engine = warehouse.get_engine()
+    pairs = _pairs(warehouse)
+    if pairs.empty:
+        empty = pd.DataFrame(columns=EVALUATION_COLUMNS)
+        return dg.MaterializeResult(
+            metadata=replace_table(engine, "marts.recommendation_evaluation", empty, EVALUATION_COLUMNS)
+        )
+    split = config.split(clv.default_snapshot(pairs["last_purchase"]))
+    pairs = pairs[pairs["first_purchase"] < split.snapshot]
+    calibration_products = _products(warehouse, split.cutoff)
+    if calibration_products.empty:
+        context.log.warning(f"No recommendation evaluation: nothing was bought before {split.cutoff.date()}")
+        empty = pd.DataFrame(columns=EVALUATION_COLUMNS)
+        return dg.MaterializeResult(
+            metadata=replace_table(engine, "marts.recommendation_evaluation", empty, EVALUATION_COLUMNS)
+        )
+    result = recs.evaluate(pairs, calibration_products, split, neighbours=config.neighbours)
+    context.log.info(f"Recommendation evaluation:\n{result.to_string()}")
+    metadata = replace_table(
+        engine, "marts.recommendation_evaluation", result, EVALUATION_COLUMNS, order_by="method"
+    )
+    rates = result.set_index("method")["hit_rate"]
+    metadata.update(
+        {
+            "calibration_end": dg.MetadataValue.text(str(split.cutoff.date())),
+            "customers": dg.MetadataValue.int(int(result["customers"].iloc[0])),
+            **floats(
+                {
+                    "hit_rate_similarity": rates.get("similarity"),
+                    "hit_rate_popularity": rates.get("popularity"),
+                }
+            ),
+        }
+    )
+    return dg.MaterializeResult(metadata=metadata)

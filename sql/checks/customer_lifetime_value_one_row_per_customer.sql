@@ -1,0 +1,14 @@
+-- marts.customer_lifetime_value: exactly the customers with purchase lines (SPEC 4.4: the RFM input lines)
+-- before the table's snapshot, once each, all at the same snapshot.
+WITH snapshot AS (
+    SELECT max(snapshot_date) AS at FROM marts.customer_lifetime_value
+), expected AS (
+    SELECT DISTINCT customer_id FROM clean.order_lines
+    WHERE customer_id IS NOT NULL AND quantity > 0 AND amount > 0 AND description IS NOT NULL
+      AND invoice_date < coalesce((SELECT at FROM snapshot), 'infinity')
+)
+SELECT
+    (SELECT count(*) FROM expected AS e WHERE NOT EXISTS (SELECT 1 FROM marts.customer_lifetime_value AS c WHERE c.customer_id = e.customer_id))
+  + (SELECT count(*) FROM marts.customer_lifetime_value AS c WHERE NOT EXISTS (SELECT 1 FROM expected AS e WHERE e.customer_id = c.customer_id))
+  + (SELECT greatest(count(DISTINCT snapshot_date) - 1, 0) FROM marts.customer_lifetime_value) AS failed_rows,
+    format('%s expected customers, %s scored', (SELECT count(*) FROM expected), (SELECT count(*) FROM marts.customer_lifetime_value)) AS details;

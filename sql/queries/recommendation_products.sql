@@ -1,0 +1,25 @@
+-- Products and their popularity before :before (SPEC 4.5): distinct purchase invoices per stock code on the
+-- RFM input lines without non-product codes, and the description written most often for it (the smallest on
+-- ties). :before is the end of the period counted: the snapshot, or the calibration end of the time split.
+WITH lines AS MATERIALIZED (
+    SELECT stock_code, invoice_no, description
+    FROM clean.order_lines
+    WHERE customer_id IS NOT NULL
+      AND quantity > 0
+      AND amount > 0
+      AND description IS NOT NULL
+      AND NOT is_non_product
+      AND invoice_date < CAST(:before AS timestamp)
+), invoices AS (
+    SELECT stock_code, count(*) AS invoices
+    FROM (SELECT stock_code, invoice_no FROM lines GROUP BY 1, 2) AS per_invoice
+    GROUP BY stock_code
+), descriptions AS (
+    SELECT DISTINCT ON (stock_code) stock_code, description
+    FROM (SELECT stock_code, description, count(*) AS uses FROM lines GROUP BY 1, 2) AS d
+    ORDER BY stock_code, uses DESC, description
+)
+SELECT i.stock_code, d.description, i.invoices
+FROM invoices AS i
+JOIN descriptions AS d USING (stock_code)
+ORDER BY i.invoices DESC, i.stock_code;
