@@ -1,8 +1,9 @@
 """XLSX workbooks through python-calamine: every worksheet whose first row is a header is an export (SPEC §3).
 
-calamine (Rust) parses one sheet at a time when its turn comes, with the GIL released; the next sheet is not
-read before the loader is done with the current one, so memory is bounded by the largest sheet, not the
-workbook. The cells of a block of rows become text a column at a time, once per distinct value.
+calamine (Rust) parses a whole sheet at once (with the GIL released: the digest thread runs beside it), and
+the next sheet only once the loader has taken in the current one, so memory is bounded by the largest sheet
+(about 170 MB for a sheet of the UCI workbook), not the workbook. The cells of a block of rows become text a
+column at a time, once per distinct value.
 
 Cells read as the openpyxl reader this replaced read them, so that row numbers, values and rejection reasons
 stay the same: a row's number is its row in the sheet (the header is row 1; blank rows are skipped but
@@ -17,9 +18,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from itertools import islice, repeat
 from operator import itemgetter
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from python_calamine import CalamineError, CalamineWorkbook, SheetTypeEnum
@@ -60,19 +63,38 @@ class _Rows:
         self.columns = columns  # the canonical columns' positions within a row
         self.width = width
 
-    def take(self) -> Iterator[tuple[int, list]]:
-        """(row number, cells) of every row that is not blank."""
+    def _take(self) -> Iterator[list]:
         rows, self._rows = self._rows, None
         if rows is None:
             raise RuntimeError("the rows of a sheet are read once")
+        return rows
+
+    def one_by_one(self) -> Iterator[tuple[int, list]]:
+        """(row number, cells) of every row that is not blank."""
         width = self.width
-        for number, row in enumerate(rows, start=2):
+        for number, row in enumerate(self._take(), start=2):
             if row.count("") != width:
                 yield number, row
 
+    def blocks(self) -> Iterator[tuple[np.ndarray, list[list]]]:
+        """The same rows, ``BATCH_ROWS`` rows of the sheet at a time (without their blank rows), with their
+        numbers; the work per row is done by C loops, not Python's."""
+        rows = self._take()
+        first = 2
+        while block := list(islice(rows, exports.BATCH_ROWS)):
+            numbers = np.arange(first, first + len(block), dtype=np.int64)
+            first += len(block)
+            empty = np.fromiter(map(list.count, block, repeat("")), dtype=np.int64, count=len(block))
+            if (empty == self.width).any():
+                kept = np.flatnonzero(empty != self.width)
+                numbers, block = numbers[kept], [block[index] for index in kept]
+            if block:
+                yield numbers, block
+
 
 def xlsx_exports(path: Path) -> Iterator[Export]:
-    """The exports of a workbook, one sheet at a time; sheets whose first row is blank are skipped."""
+    """The exports of a workbook in sheet order, each sheet parsed when its turn comes; sheets whose first
+    row is blank are skipped."""
     try:
         workbook = CalamineWorkbook.from_path(path)
     except (CalamineError, OSError, ValueError) as error:
@@ -82,7 +104,7 @@ def xlsx_exports(path: Path) -> Iterator[Export]:
             if sheet.typ != SheetTypeEnum.WorkSheet:
                 continue  # a chart or macro sheet holds no table
             export = _sheet_export(workbook, index, sheet.name)
-            if export is not None:
+            if export is not None:  # the sheet is held by its export only, and let go once read
                 yield export
     finally:
         workbook.close()
@@ -111,30 +133,16 @@ def _sheet_export(workbook: CalamineWorkbook, index: int, name: str) -> Export |
 
 def _staged_rows(source: _Rows) -> Iterator[StagedRow]:
     columns = source.columns
-    for number, row in source.take():
+    for number, row in source.one_by_one():
         yield (0, number, None, None, *(cell_text(row[column]) for column in columns))
 
 
 def _text_batches(source: _Rows) -> Iterator[pa.Table]:
-    """The sheet's lines as text batches of ``BATCH_ROWS`` lines, converted a column at a time."""
-    numbers: list[int] = []
-    block: list[list] = []
-    for number, row in source.take():
-        numbers.append(number)
-        block.append(row)
-        if len(block) >= exports.BATCH_ROWS:
-            yield _batch(numbers, block, source.columns)
-            numbers, block = [], []
-    if block:
-        yield _batch(numbers, block, source.columns)
-
-
-def _batch(numbers: list[int], block: list[list], columns: list[int]) -> pa.Table:
-    nulls = pa.nulls(len(block), pa.string())
-    values = [_text_array(list(map(itemgetter(column), block))) for column in columns]
-    return pa.Table.from_arrays(
-        [pa.array(numbers, pa.int64()), nulls, nulls, *values], schema=TEXT_BATCH_SCHEMA
-    )
+    """The sheet's lines as text batches, converted a column at a time."""
+    for numbers, block in source.blocks():
+        nulls = pa.nulls(len(block), pa.string())
+        values = [_text_array(list(map(itemgetter(column), block))) for column in source.columns]
+        yield pa.Table.from_arrays([pa.array(numbers), nulls, nulls, *values], schema=TEXT_BATCH_SCHEMA)
 
 
 def _text_array(cells: list) -> pa.Array:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import gzip
+import zipfile
 from pathlib import Path
 
 import pandas as pd
@@ -11,6 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 from openpyxl import Workbook
 
+from retail_platform.ingestion import exports
 from retail_platform.ingestion.readers import FileRejected, detect_encoding, file_format, read_exports
 from retail_platform.sample_data import CANONICAL_COLUMNS, HEADER_SPELLINGS, write_sample
 from retail_platform_tests.helpers import UCI2_HEADER, line, write_csv
@@ -207,3 +210,58 @@ def test_parquet_timestamps_of_every_unit_and_floats_become_text(tmp_path: Path)
         assert all(len(d.rpartition(".")[2]) <= 6 for d in dates if "." in d), dates
         assert [float(row[9]) for row in rows] == [2.55, 27.5]
         assert float(rows[0][10]) == 17850 and rows[1][10] is None and rows[1][6] is None
+
+
+def test_xlsx_cells_become_the_text_the_workbook_shows_by_rows_and_by_batches(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(exports, "BATCH_ROWS", 2)  # batches end inside the sheet, around blank rows
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "Offset"
+    header = ["Note", *UCI2_HEADER]  # from column C on: columns A and B stay empty, "Note" is extra
+    for column, name in enumerate(header, start=3):
+        sheet.cell(row=1, column=column, value=name)
+    cells = [
+        ["x", 536365, "85123A", "WHITE", 6, dt.datetime(2010, 12, 1, 8, 26), 2.55, 17850.0, "UK"],
+        [None] * 9,  # blank: skipped, but counted
+        [None, "C536379", 85123, None, -1.0, dt.datetime(2010, 12, 1, 9, 41, 3, 500000), 1e-05, None, "EIRE"],
+        ["only a note", None, None, None, None, None, None, None, None],  # a line without values
+        [None, "536380", "D", "  padded ", 12.5, dt.date(2010, 12, 2), 27.0, True, "France"],
+    ]
+    for row, values in enumerate(cells, start=2):
+        for column, value in enumerate(values, start=3):
+            if value is not None:
+                sheet.cell(row=row, column=column, value=value)
+    late = workbook.create_sheet("Late header")  # row 1 is blank: not an export, as before
+    for column, name in enumerate(UCI2_HEADER, start=1):
+        late.cell(row=3, column=column, value=name)
+    late.cell(row=4, column=1, value=1)
+    path = tmp_path / "cells.xlsx"
+    workbook.save(path)
+
+    [(name, rows)] = staged(path)
+    assert name == "Offset"
+    assert [tuple(row[1:]) for row in rows] == [
+        (2, None, None, "536365", "85123A", "WHITE", "6", "2010-12-01 08:26:00", "2.55", "17850", "UK"),
+        (4, None, None, "C536379", "85123", None, "-1", "2010-12-01 09:41:03.500000", "1e-05", None, "EIRE"),
+        (5, None, None, None, None, None, None, None, None, None, None),
+        (6, None, None, "536380", "D", "  padded ", "12.5", "2010-12-02 00:00:00", "27", "True", "France"),
+    ]
+    [export] = read_exports(path)
+    by_batches = [tuple(row.values()) for batch in export.text_batches() for row in batch.to_pylist()]
+    assert by_batches == [tuple(row[1:]) for row in rows]
+
+
+def test_xlsx_with_a_sheet_that_cannot_be_parsed_is_rejected(tmp_path: Path) -> None:
+    source = tmp_path / "source.xlsx"
+    write_sample(source, 50, SEED)
+    broken = tmp_path / "broken.xlsx"
+    with zipfile.ZipFile(source) as zin, zipfile.ZipFile(broken, "w") as zout:
+        for name in zin.namelist():
+            content = zin.read(name)
+            zout.writestr(
+                name, content[: len(content) // 2] if name.startswith("xl/worksheets/") else content
+            )
+    with pytest.raises(FileRejected, match="cannot read sheet 'Year 2009-2010'"):
+        staged(broken)
