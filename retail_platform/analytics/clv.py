@@ -245,6 +245,20 @@ def lifetime_value(
     return total
 
 
+def predict_purchases(summary: pd.DataFrame, models: FittedModels, horizon_days: int) -> pd.DataFrame:
+    """The summary with BG/NBD's expected purchases, probability alive and churn risk over ``horizon_days``."""
+    bgf = models.purchases
+    frequency, recency, t = summary["frequency"], summary["recency"], summary["t"]
+    frame = summary.loc[:, list(SUMMARY_COLUMNS)].reset_index(drop=True)
+    frame["expected_purchases"] = expected_purchases(bgf, horizon_days, frequency, recency, t)
+    alive = np.asarray(bgf.conditional_probability_alive(frequency, recency, t), dtype="float64")
+    frame["probability_alive"] = alive
+    frame["churn_risk"] = probability_no_purchase(
+        bgf.params_.to_dict(), alive, frequency.to_numpy(), t.to_numpy(), horizon_days
+    )
+    return frame
+
+
 def score_customers(
     summary: pd.DataFrame,
     models: FittedModels,
@@ -257,13 +271,7 @@ def score_customers(
     the 12-month CLV at a monthly ``discount_rate``."""
     bgf = models.purchases
     frequency, recency, t = summary["frequency"], summary["recency"], summary["t"]
-    frame = summary.loc[:, list(SUMMARY_COLUMNS)].reset_index(drop=True)
-    frame["expected_purchases"] = expected_purchases(bgf, horizon_days, frequency, recency, t)
-    alive = np.asarray(bgf.conditional_probability_alive(frequency, recency, t), dtype="float64")
-    frame["probability_alive"] = alive
-    frame["churn_risk"] = probability_no_purchase(
-        bgf.params_.to_dict(), alive, frequency.to_numpy(), t.to_numpy(), horizon_days
-    )
+    frame = predict_purchases(summary, models, horizon_days)
     frame["expected_order_value"] = order_values(models, frequency, summary["monetary"])
     frame["clv_12m"] = lifetime_value(
         bgf, frame["expected_order_value"].to_numpy(), frequency, recency, t, CLV_MONTHS, discount_rate
@@ -294,7 +302,7 @@ def evaluate(
     """
     summary = summarize(days, split.cutoff)
     models = fit_models(summary, penalizer_coef, order_value=False)
-    scored = score_customers(summary, models, split.horizon_days, 0.0, split.cutoff)
+    scored = predict_purchases(summary, models, split.horizon_days)
     holdout = days[split.in_holdout(days["day"])].groupby("customer_id")["day"].nunique()
     actual = scored["customer_id"].map(holdout).fillna(0).to_numpy(dtype="float64")
     predicted = scored["expected_purchases"].to_numpy(dtype="float64")

@@ -1,5 +1,6 @@
 """What the prediction assets share: their run config, reading a query into pandas, replacing a table."""
 
+import io
 from collections.abc import Sequence
 
 import dagster as dg
@@ -29,10 +30,27 @@ class SplitConfig(dg.Config):
         return TimeSplit(self.snapshot(default_snapshot), self.horizon_days)
 
 
-def read_frame(engine: Engine, query: str, params: dict | None = None) -> pd.DataFrame:
-    """``sql/queries/<query>`` (bound ``params``) as a frame."""
+def read_frame(
+    engine: Engine, query: str, params: dict | None = None, dtype: dict[str, str] | None = None
+) -> pd.DataFrame:
+    """``sql/queries/<query>`` as a frame. Without parameters the rows come as CSV through ``COPY ... TO
+    STDOUT`` into pandas' C parser: several times faster than row objects for a few hundred thousand rows.
+    Columns are then parsed by pandas: ``dtype`` keeps text columns text (stock codes such as 85048)."""
+    sql_text = read_sql(f"queries/{query}").strip().rstrip(";")
+    if params:
+        with engine.connect() as conn:
+            return pd.read_sql_query(text(sql_text), conn, params=params)
+    buffer = io.BytesIO()
     with engine.connect() as conn:
-        return pd.read_sql_query(text(read_sql(f"queries/{query}")), conn, params=params or {})
+        cursor = conn.connection.driver_connection.cursor()
+        try:
+            with cursor.copy(f"COPY ({sql_text}) TO STDOUT WITH (FORMAT csv, HEADER)") as copy:
+                for block in copy:
+                    buffer.write(block)
+        finally:
+            cursor.close()
+    buffer.seek(0)
+    return pd.read_csv(buffer, keep_default_na=False, na_values=[""], dtype=dtype)
 
 
 def replace_table(
