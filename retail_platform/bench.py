@@ -231,14 +231,10 @@ def time_graph(url: str, path: Path, workdir: Path) -> tuple[float, dict[str, fl
     home = workdir / f"home_{uuid.uuid4().hex[:8]}"
     (home / "landing").mkdir(parents=True)
     _link_or_copy(path, home / "landing" / path.name)
-    saved = {
-        name: os.environ.get(name) for name in ("RETAIL_WAREHOUSE_URL", "RETAIL_HOME", "RETAIL_LANDING_DIR")
-    }
-    os.environ["RETAIL_WAREHOUSE_URL"] = url
-    os.environ["RETAIL_HOME"] = str(home)
-    os.environ.pop("RETAIL_LANDING_DIR", None)
     try:
         from retail_platform.definitions import defs
+        from retail_platform.defs.resources import default_resources
+        from retail_platform.settings import Settings, retail_paths
 
         job = defs.resolve_job_def("full_refresh_job")
         (home / "dagster").mkdir()
@@ -248,6 +244,7 @@ def time_graph(url: str, path: Path, workdir: Path) -> tuple[float, dict[str, fl
             result = job.execute_in_process(
                 run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
                 instance=instance,
+                resources=default_resources(Settings(paths=retail_paths(home), warehouse_url=url)),
                 raise_on_error=False,
             )
             seconds = time.perf_counter() - started
@@ -257,11 +254,6 @@ def time_graph(url: str, path: Path, workdir: Path) -> tuple[float, dict[str, fl
             }
         return seconds, steps, result.success
     finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
         shutil.rmtree(home, ignore_errors=True)
 
 

@@ -1,57 +1,46 @@
-"""The code location: every asset, check, job, sensor and resource of the retail platform."""
+"""The code location: every definition under ``defs/``, found by Dagster's autoloader, with one set of
+policies applied over every asset spec (as dagster-open-platform applies its global freshness policy).
+
+A new asset, check, job, sensor or schedule module under ``defs/`` is picked up without touching this file.
+Resources come from the settings (``settings.py``, the one place that reads the environment); callers that
+run jobs in process (the CLI, the tests) pass their own resources to ``execute_in_process``.
+"""
+
+from pathlib import Path
 
 import dagster as dg
 
-from retail_platform.defs.automation.file_drop import landing_file_sensor
-from retail_platform.defs.automation.freshness import stale_assets_sensor, with_freshness_policies
-from retail_platform.defs.automation.jobs import (
-    full_refresh_job,
-    load_file_job,
-    refresh_marts_job,
-    shop_extract_job,
-)
-from retail_platform.defs.automation.oltp_sensor import shop_orders_sensor
-from retail_platform.defs.automation.refresh import downstream_refresh_sensor, with_refresh_automation
-from retail_platform.defs.automation.schedules import weekly_full_refresh_schedule
-from retail_platform.defs.automation.sensors import run_failure_alert_sensor
-from retail_platform.defs.charts import assets as chart_assets
-from retail_platform.defs.checks import charts as chart_checks
-from retail_platform.defs.checks import clean as clean_checks
-from retail_platform.defs.checks import history as history_checks
-from retail_platform.defs.checks import marts as mart_checks
-from retail_platform.defs.checks import raw as raw_checks
-from retail_platform.defs.cleaning import assets as cleaning_assets
-from retail_platform.defs.ingestion import assets as ingestion_assets
-from retail_platform.defs.ingestion import oltp_assets
-from retail_platform.defs.marts import kpis as kpi_assets
-from retail_platform.defs.marts import rfm as rfm_assets
+from retail_platform.defs.automation.freshness import freshness_policy_for
+from retail_platform.defs.automation.refresh import refresh_condition_for
 from retail_platform.defs.resources import default_resources
+from retail_platform.settings import Settings, current_settings
 
-defs = dg.Definitions(
-    assets=with_refresh_automation(
-        with_freshness_policies(
-            dg.load_assets_from_modules(
-                [ingestion_assets, oltp_assets, cleaning_assets, kpi_assets, rfm_assets, chart_assets]
-            )
-        )
-    ),
-    asset_checks=[
-        *dg.load_asset_checks_from_modules([raw_checks, clean_checks, mart_checks]),
-        *chart_checks.png_checks,
-        *history_checks.schema_change_checks,
-        *history_checks.row_drop_checks,
-    ],
-    jobs=[full_refresh_job, load_file_job, shop_extract_job, refresh_marts_job],
-    sensors=[
-        run_failure_alert_sensor,
-        stale_assets_sensor,
-        landing_file_sensor,
-        shop_orders_sensor,
-        downstream_refresh_sensor,
-    ],
-    schedules=[weekly_full_refresh_schedule],
-    resources=default_resources(),
-    # The graph is a chain of SQL statements on one server: one process avoids seconds of start-up per step
-    # on small machines, and the database, not Python, does the parallel work.
-    executor=dg.in_process_executor,
-)
+
+def _unique(objects) -> list:
+    """Each object once: a module that imports another's asset (``from ... import order_lines``) exposes the
+    same object again, and the autoloader collects it from both modules."""
+    return list({id(obj): obj for obj in objects or []}.values())
+
+
+def build_defs(settings: Settings) -> dg.Definitions:
+    """Everything under ``defs/``, the global policies over every asset spec, and the resources of
+    ``settings``."""
+    loaded = dg.load_from_defs_folder(path_within_project=Path(__file__).parent)
+
+    def policies(spec: dg.AssetSpec) -> dg.AssetSpec:
+        return refresh_condition_for(freshness_policy_for(spec, settings.checks))
+
+    return dg.Definitions(
+        assets=list(dg.map_asset_specs(policies, _unique(loaded.assets))),
+        asset_checks=_unique(loaded.asset_checks),
+        jobs=_unique(loaded.jobs),
+        sensors=_unique(loaded.sensors),
+        schedules=_unique(loaded.schedules),
+        resources=default_resources(settings),
+        # The graph is a chain of SQL statements on one server: one process avoids seconds of start-up per
+        # step on small machines, and the database, not Python, does the parallel work.
+        executor=dg.in_process_executor,
+    )
+
+
+defs = build_defs(current_settings())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Engine, text
 
+from retail_platform.ingestion.summary import run_totals
 from retail_platform.settings import RetailPaths
 
 
@@ -45,11 +46,10 @@ def print_run_summary(engine: Engine, result, paths: RetailPaths, seconds: float
         if row.status in ("rejected", "failed"):
             print(f"      -> {row.error}")
     if files:
-        read = sum(row.lines_read for row in files)
+        total = run_totals(files)
         print(
-            f"  {'total':<38} {'':<9} read {read:>9,}  loaded {sum(r.lines_loaded for r in files):>9,}"
-            f"  present {sum(r.lines_already_present for r in files):>9,}"
-            f"  rejected {sum(r.lines_rejected for r in files):>7,}"
+            f"  {'total':<38} {'':<9} read {total['lines_read']:>9,}  loaded {total['lines_loaded']:>9,}"
+            f"  present {total['lines_already_present']:>9,}  rejected {total['lines_rejected']:>7,}"
         )
     print(f"Warehouse: {lines_total:,} lines in raw.transactions")
     if totals[0]:

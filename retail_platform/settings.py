@@ -1,14 +1,24 @@
-"""Where the platform keeps its local state (SPEC §6).
+"""The platform's settings: the one place that reads the environment (SPEC §6 and the README's tables).
 
 Everything local lives under one folder, ``RETAIL_HOME`` (default ``.retail_platform/`` in the working
 directory), so that a checkout can be reset by deleting a single directory and so that the webserver, the
 daemon and run workers started from the same place agree on it.
+
+``load_settings()`` turns an environment into a frozen ``Settings``; ``current_settings()`` is that of this
+process, read once. Everything else takes a ``Settings`` (or the values it needs) as an argument: the CLI
+resolves them, overrides what its flags say, and hands them on explicitly, to the Dagster definitions it runs
+in process and, as environment variables, to the processes it starts (``Settings.child_environment``).
+Secrets (the warehouse and shop URLs may carry passwords, the webhook URL a token) reach Dagster's resources
+as ``EnvVar``s, so their values never show in the UI.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+from functools import cache
 from pathlib import Path
 
 DEFAULT_HOME = ".retail_platform"
@@ -48,8 +58,151 @@ class RetailPaths:
 
 
 def retail_paths(home: str | os.PathLike[str] | None = None, landing: str | None = None) -> RetailPaths:
-    """Resolve the folders from arguments, then the environment, then the defaults."""
-    home_path = Path(home or os.environ.get("RETAIL_HOME") or DEFAULT_HOME).expanduser().resolve()
-    landing_value = landing or os.environ.get("RETAIL_LANDING_DIR")
-    landing_path = Path(landing_value).expanduser().resolve() if landing_value else home_path / "landing"
+    """The folders of a home (default ``.retail_platform`` here) and a landing folder (default inside it)."""
+    home_path = Path(home or DEFAULT_HOME).expanduser().resolve()
+    landing_path = Path(landing).expanduser().resolve() if landing else home_path / "landing"
     return RetailPaths(home=home_path, landing=landing_path)
+
+
+@dataclass(frozen=True)
+class FileDropSettings:
+    """The landing-folder sensor (README, *Dropping files*)."""
+
+    interval_seconds: int = 10
+    settle_seconds: float = 5.0
+    max_in_flight: int = 4
+    max_runs_per_tick: int = 4
+    max_attempts: int = 8
+
+
+@dataclass(frozen=True)
+class ShopSensorSettings:
+    """The shop-database sensor (README, *The shop's OLTP database*)."""
+
+    interval_seconds: int = 30
+    max_attempts: int = 8
+
+
+@dataclass(frozen=True)
+class CheckSettings:
+    """Check thresholds and freshness windows (README, *Data quality and asset health*)."""
+
+    rejected_share_warn: float = 0.01
+    earliest_invoice_date: str = "2000-01-01"
+    row_drop_warn_share: float = 0.5
+    raw_freshness: timedelta = timedelta(hours=26)
+    marts_freshness: timedelta = timedelta(hours=24 * 8)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting of the platform, resolved."""
+
+    paths: RetailPaths
+    warehouse_url: str | None = None  # None: the embedded server under paths.pgdata
+    oltp_url: str | None = None  # None: <warehouse database>_shop on the warehouse's server
+    dashboard_url: str | None = None  # the dashboard's read-only login; None: the warehouse URL
+    dagster_home: Path | None = None  # None: paths.dagster_home
+    ui_url: str = "http://127.0.0.1:3000"
+    dashboard_host: str = "127.0.0.1"
+    dashboard_port: int = 8501
+    refresh_interval_seconds: int = 15
+    full_refresh_cron: str = "0 3 * * 1"
+    file_drop: FileDropSettings = field(default_factory=FileDropSettings)
+    shop_sensor: ShopSensorSettings = field(default_factory=ShopSensorSettings)
+    checks: CheckSettings = field(default_factory=CheckSettings)
+    # names of the secret-bearing variables that were set, so resources can refer to them as EnvVars
+    secrets_from_env: frozenset[str] = frozenset()
+
+    @property
+    def instance_home(self) -> Path:
+        return self.dagster_home or self.paths.dagster_home
+
+    def with_warehouse(self, url: str) -> Settings:
+        """The same settings on a resolved warehouse URL (the embedded server's, once started)."""
+        return replace(self, warehouse_url=url, secrets_from_env=self.secrets_from_env - {WAREHOUSE_URL})
+
+    def child_environment(self) -> dict[str, str]:
+        """The variables that give a child process (webserver, daemon, run workers) these same settings."""
+        env = {
+            "RETAIL_HOME": str(self.paths.home),
+            "RETAIL_LANDING_DIR": str(self.paths.landing),
+            "DAGSTER_HOME": str(self.instance_home),
+        }
+        if self.warehouse_url:
+            env[WAREHOUSE_URL] = self.warehouse_url
+        if self.oltp_url:
+            env[OLTP_URL] = self.oltp_url
+        if self.dashboard_url:
+            env[DASHBOARD_URL] = self.dashboard_url
+        return env
+
+
+WAREHOUSE_URL = "RETAIL_WAREHOUSE_URL"
+OLTP_URL = "RETAIL_OLTP_URL"
+ALERT_WEBHOOK_URL = "RETAIL_ALERT_WEBHOOK_URL"
+DASHBOARD_URL = "RETAIL_DASHBOARD_URL"
+SECRET_VARIABLES = (WAREHOUSE_URL, OLTP_URL, ALERT_WEBHOOK_URL, DASHBOARD_URL)
+
+
+class _Reader:
+    """Typed reads of one environment, naming the variable when a value does not parse."""
+
+    def __init__(self, environ: Mapping[str, str]):
+        self.environ = environ
+
+    def text(self, name: str, default: str | None = None) -> str | None:
+        return self.environ.get(name) or default
+
+    def number(self, name: str, default: float) -> float:
+        value = self.environ.get(name)
+        try:
+            return float(value) if value else default
+        except ValueError:
+            raise ValueError(f"{name}={value!r} is not a number") from None
+
+    def integer(self, name: str, default: int) -> int:
+        return int(self.number(name, default))
+
+
+def load_settings(environ: Mapping[str, str] | None = None, *, home: str | None = None) -> Settings:
+    """Settings from an environment (default: this process's); ``home`` overrides ``RETAIL_HOME``."""
+    read = _Reader(os.environ if environ is None else environ)
+    dagster_home = read.text("DAGSTER_HOME")
+    return Settings(
+        paths=retail_paths(home or read.text("RETAIL_HOME"), read.text("RETAIL_LANDING_DIR")),
+        warehouse_url=read.text(WAREHOUSE_URL),
+        oltp_url=read.text(OLTP_URL),
+        dashboard_url=read.text(DASHBOARD_URL),
+        dagster_home=Path(dagster_home).expanduser().resolve() if dagster_home else None,
+        ui_url=read.text("RETAIL_UI_URL", "http://127.0.0.1:3000").rstrip("/"),
+        dashboard_host=read.text("RETAIL_DASHBOARD_HOST", "127.0.0.1"),
+        dashboard_port=read.integer("RETAIL_DASHBOARD_PORT", 8501),
+        refresh_interval_seconds=read.integer("RETAIL_REFRESH_INTERVAL_SECONDS", 15),
+        full_refresh_cron=read.text("RETAIL_FULL_REFRESH_CRON", "0 3 * * 1"),
+        file_drop=FileDropSettings(
+            interval_seconds=read.integer("RETAIL_FILE_DROP_INTERVAL_SECONDS", 10),
+            settle_seconds=read.number("RETAIL_FILE_DROP_SETTLE_SECONDS", 5),
+            max_in_flight=read.integer("RETAIL_FILE_DROP_MAX_IN_FLIGHT", 4),
+            max_runs_per_tick=read.integer("RETAIL_FILE_DROP_MAX_RUNS_PER_TICK", 4),
+            max_attempts=read.integer("RETAIL_FILE_DROP_MAX_ATTEMPTS", 8),
+        ),
+        shop_sensor=ShopSensorSettings(
+            interval_seconds=read.integer("RETAIL_OLTP_SENSOR_INTERVAL_SECONDS", 30),
+            max_attempts=read.integer("RETAIL_OLTP_MAX_ATTEMPTS", 8),
+        ),
+        checks=CheckSettings(
+            rejected_share_warn=read.number("RETAIL_CHECK_REJECTED_SHARE_WARN", 0.01),
+            earliest_invoice_date=read.text("RETAIL_CHECK_EARLIEST_INVOICE_DATE", "2000-01-01"),
+            row_drop_warn_share=read.number("RETAIL_CHECK_ROW_DROP_WARN_SHARE", 0.5),
+            raw_freshness=timedelta(hours=read.number("RETAIL_FRESHNESS_RAW_HOURS", 26)),
+            marts_freshness=timedelta(hours=read.number("RETAIL_FRESHNESS_MARTS_HOURS", 24 * 8)),
+        ),
+        secrets_from_env=frozenset(name for name in SECRET_VARIABLES if read.text(name)),
+    )
+
+
+@cache
+def current_settings() -> Settings:
+    """This process's settings, read from its environment once (the code location and run workers)."""
+    return load_settings()

@@ -156,7 +156,7 @@ def main() -> int:
     ui.start()
     from retail_platform.warehouse.connection import resolve_warehouse_url
 
-    url = resolve_warehouse_url(paths=paths)  # the server `ui` started
+    url = resolve_warehouse_url(None, paths)  # the server `ui` started
     os.environ["RETAIL_WAREHOUSE_URL"] = url
 
     def scalar(sql: str, params=()):

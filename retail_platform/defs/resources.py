@@ -1,12 +1,18 @@
 """Resources: the warehouse connection and the local folders, configured from the environment (SPEC §6)."""
 
-import os
 from functools import cache
 
 import dagster as dg
 from sqlalchemy import Engine
 
-from retail_platform.settings import RetailPaths, retail_paths
+from retail_platform.settings import (
+    ALERT_WEBHOOK_URL,
+    OLTP_URL,
+    WAREHOUSE_URL,
+    RetailPaths,
+    Settings,
+    retail_paths,
+)
 from retail_platform.warehouse.connection import engine_for, redact, resolve_warehouse_url
 from retail_platform.warehouse.migrations import migrate
 
@@ -71,30 +77,25 @@ class ShopDatabaseResource(dg.ConfigurableResource):
         return engine_for(self.source(warehouse).url)
 
 
-def env_or_none(name: str) -> dg.EnvVar | None:
-    """``EnvVar(name)`` when the variable is set; None lets the resource fall back to its default.
-
-    A bare ``EnvVar`` of an unset variable is an error in Dagster, but every setting here has a default.
-    """
-    return dg.EnvVar(name) if os.environ.get(name) else None
+def _secret(settings: Settings, name: str) -> dg.EnvVar | None:
+    """``EnvVar(name)`` when the variable was set, so its value (it may hold a password) stays out of the UI;
+    None lets the resource fall back to its default."""
+    return dg.EnvVar(name) if name in settings.secrets_from_env else None
 
 
-def default_resources() -> dict[str, dg.ConfigurableResource]:
+def default_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
+    """The code location's resources, from resolved settings (``current_settings()`` in a code server)."""
     from retail_platform.defs.alerting import AlertingResource
 
     return {
-        "alerting": AlertingResource(webhook_url=env_or_none("RETAIL_ALERT_WEBHOOK_URL")),
+        "alerting": AlertingResource(
+            webhook_url=_secret(settings, ALERT_WEBHOOK_URL), ui_url=settings.ui_url
+        ),
         "warehouse": WarehouseResource(
-            url=env_or_none("RETAIL_WAREHOUSE_URL"), home=env_or_none("RETAIL_HOME")
+            url=_secret(settings, WAREHOUSE_URL) or settings.warehouse_url, home=str(settings.paths.home)
         ),
         "retail_paths": RetailPathsResource(
-            home=env_or_none("RETAIL_HOME"), landing_dir=env_or_none("RETAIL_LANDING_DIR")
+            home=str(settings.paths.home), landing_dir=str(settings.paths.landing)
         ),
+        "shop": ShopDatabaseResource(url=_secret(settings, OLTP_URL) or settings.oltp_url),
     }
-
-
-def shop_resource() -> ShopDatabaseResource:
-    """The shop database resource, bound to the assets and sensors that read the shop (not a top-level
-    resource: callers that pass their own resource dict for every asset need not know about the shop).
-    Left unset, ``RETAIL_OLTP_URL`` is also read when the resource is used, not only at import."""
-    return ShopDatabaseResource(url=env_or_none("RETAIL_OLTP_URL"))

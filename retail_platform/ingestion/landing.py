@@ -14,22 +14,14 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from retail_platform.ingestion.loader import DEFAULT_MAX_REJECTED_SHARE, LoadResult, Progress, load_file
-
-# Names that are still being written by a producer (write under a temporary name, then rename).
-_IN_PROGRESS_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload", ".filepart")
+from retail_platform.ingestion.readiness import is_temporary
 
 
 def ready_files(landing: Path) -> list[Path]:
     """Files waiting in ``landing``, oldest first; hidden and in-progress names are left alone."""
     if not landing.is_dir():
         return []
-    candidates = [
-        path
-        for path in landing.iterdir()
-        if path.is_file()
-        and not path.name.startswith((".", "~$"))
-        and not path.name.endswith(_IN_PROGRESS_SUFFIXES)
-    ]
+    candidates = [path for path in landing.iterdir() if path.is_file() and not is_temporary(path.name)]
     return sorted(candidates, key=lambda path: (path.stat().st_mtime, path.name))
 
 

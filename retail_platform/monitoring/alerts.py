@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import time
 import urllib.error
 import urllib.request
@@ -20,10 +19,6 @@ from urllib.parse import quote, urlsplit
 from sqlalchemy import Engine, text
 
 log = logging.getLogger(__name__)
-
-WEBHOOK_ENV = "RETAIL_ALERT_WEBHOOK_URL"
-UI_URL_ENV = "RETAIL_UI_URL"
-DEFAULT_UI_URL = "http://127.0.0.1:3000"
 
 
 @dataclass
@@ -37,9 +32,11 @@ class Alert:
     ui_url: str | None = None
 
 
-def ui_link(*, run_id: str | None = None, asset_key: str | None = None, checks: bool = False) -> str:
-    """A link into the Dagster UI for the run or asset, from ``RETAIL_UI_URL`` (default localhost:3000)."""
-    base = os.environ.get(UI_URL_ENV, DEFAULT_UI_URL).rstrip("/")
+def ui_link(
+    base: str, *, run_id: str | None = None, asset_key: str | None = None, checks: bool = False
+) -> str:
+    """A link into the Dagster UI at ``base`` (``RETAIL_UI_URL``) for the run or asset."""
+    base = base.rstrip("/")
     if run_id:
         return f"{base}/runs/{run_id}"
     if asset_key:
@@ -109,10 +106,9 @@ def raise_alert(engine: Engine, alert: Alert, *, webhook_url: str | None = None)
             ),
             asdict(alert),
         ).scalar_one()
-    url = webhook_url if webhook_url is not None else os.environ.get(WEBHOOK_ENV)
-    if url:
+    if webhook_url:
         payload = {"alert_id": alert_id, "raised_at": datetime.now(UTC).isoformat(), **asdict(alert)}
-        error = post_webhook(url, payload)
+        error = post_webhook(webhook_url, payload)
         with engine.begin() as conn:
             conn.execute(
                 text(

@@ -9,7 +9,6 @@ cannot be reached is an error.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 import psycopg
@@ -41,10 +40,9 @@ class ShopSource:
 
 
 def resolve_shop_source(explicit_url: str | None, warehouse_url: str) -> ShopSource:
-    """``explicit_url`` (or ``RETAIL_OLTP_URL``), else ``<warehouse db>_shop`` on the warehouse's server."""
-    url = explicit_url or os.environ.get(OLTP_URL_ENV)
-    if url:
-        return ShopSource(libpq_url(url), explicit=True)
+    """``explicit_url`` (``RETAIL_OLTP_URL``), else ``<warehouse db>_shop`` on the warehouse's server."""
+    if explicit_url:
+        return ShopSource(libpq_url(explicit_url), explicit=True)
     warehouse = make_url(libpq_url(warehouse_url))
     database = f"{warehouse.database or 'retail'}{DEFAULT_SUFFIX}"
     return ShopSource(with_database(warehouse_url, database), False)

@@ -35,6 +35,7 @@ from sqlalchemy import Connection, Engine, text
 from retail_platform.ingestion.loader import LoadResult, load_exports
 from retail_platform.ingestion.readers import Export
 from retail_platform.warehouse.connection import libpq_url, redact
+from retail_platform.warehouse.sql_files import read_sql
 
 log = logging.getLogger(__name__)
 
@@ -46,27 +47,15 @@ EXTRACT_LOCK_KEY = 7_311_003
 # An OLTP feed is quarantined line by line: rejecting a whole extract would block every later order.
 DEFAULT_MAX_REJECTED_SHARE = 1.0
 
-_CHANGED_ALL = "SELECT order_id FROM shop.orders"
-_CHANGED_SINCE = """
-    SELECT o.order_id FROM shop.orders AS o
-    WHERE o.change_xid >= pg_snapshot_xmin(CAST(:mark AS pg_snapshot))
-      AND NOT pg_visible_in_snapshot(o.change_xid, CAST(:mark AS pg_snapshot))
-    UNION
-    SELECT l.order_id FROM shop.order_lines AS l
-    WHERE l.change_xid >= pg_snapshot_xmin(CAST(:mark AS pg_snapshot))
-      AND NOT pg_visible_in_snapshot(l.change_xid, CAST(:mark AS pg_snapshot))
-"""
-_LINES = """
-WITH changed AS ({changed})
-SELECT l.line_id, o.order_id, o.invoice_no, l.stock_code, l.description, l.quantity::text AS quantity,
-       to_char(o.placed_at, 'YYYY-MM-DD HH24:MI:SS') AS invoice_date, l.unit_price::text AS unit_price,
-       o.customer_id::text AS customer_id, o.country, greatest(o.updated_at, l.created_at) AS changed_at
-FROM changed AS c
-JOIN shop.orders AS o ON o.order_id = c.order_id
-JOIN shop.order_lines AS l ON l.order_id = o.order_id
-ORDER BY l.line_id
-"""
-_PENDING = "SELECT count(*) FROM (SELECT 1 FROM ({changed}) AS c LIMIT :limit) AS capped"
+
+def _sql(name: str) -> str:
+    return read_sql(f"extract/{name}.sql")
+
+
+def _changed(mark: str | None) -> str:
+    """The query of the changed orders: all of them without a mark."""
+    return _sql("changed_orders_all" if mark is None else "changed_orders_since")
+
 
 Progress = Callable[[str], None]
 
@@ -122,25 +111,14 @@ class Pending:
 
 
 def read_watermark(conn: Connection, source: str = SOURCE) -> Watermark | None:
-    row = conn.execute(
-        text(
-            "SELECT snapshot, source_identity, high_water_mark, extracts, orders_extracted, lines_extracted,"
-            " last_load_id, updated_at FROM ops.extract_watermarks WHERE source = :source"
-        ),
-        {"source": source},
-    ).one_or_none()
+    row = conn.execute(text(_sql("read_watermark")), {"source": source}).one_or_none()
     return Watermark(**row._mapping) if row else None
 
 
 def source_identity(shop: Connection) -> str:
     """Which database this is: server address, database oid and, where the role may read it, the cluster's
     system identifier. A different value means the stored snapshot says nothing about this database."""
-    oid, address, port = shop.execute(
-        text(
-            "SELECT d.oid, coalesce(host(inet_server_addr()), 'socket'), coalesce(inet_server_port(), 0)"
-            " FROM pg_database AS d WHERE d.datname = current_database()"
-        )
-    ).one()
+    oid, address, port = shop.execute(text(_sql("source_identity"))).one()
     try:
         with shop.begin_nested():
             system = shop.execute(text("SELECT system_identifier FROM pg_control_system()")).scalar_one()
@@ -161,10 +139,7 @@ def _usable_mark(
             f"the source database changed ({watermark.source_identity} -> {identity}): every order again",
         )
     went_back = shop.execute(
-        text(
-            "SELECT pg_snapshot_xmax(CAST(:now AS pg_snapshot)) < pg_snapshot_xmax(CAST(:mark AS pg_snapshot))"
-        ),
-        {"now": snapshot, "mark": watermark.snapshot},
+        text(_sql("snapshot_went_back")), {"now": snapshot, "mark": watermark.snapshot}
     ).scalar_one()
     if went_back:
         return (
@@ -182,9 +157,8 @@ def pending_changes(shop_engine: Engine, warehouse_engine: Engine, limit: int = 
         shop = shop.execution_options(isolation_level="REPEATABLE READ")
         snapshot = shop.execute(text("SELECT pg_current_snapshot()::text")).scalar_one()
         mark, reset = _usable_mark(watermark, source_identity(shop), snapshot, shop)
-        changed = _CHANGED_ALL if mark is None else _CHANGED_SINCE
         count = shop.execute(
-            text(_PENDING.format(changed=changed)), {"mark": mark, "limit": limit}
+            text(_sql("count_changed").format(changed=_changed(mark))), {"mark": mark, "limit": limit}
         ).scalar_one()
         shop.rollback()
     return Pending(orders=count, capped=count >= limit, mark=mark, reset_reason=reset)
@@ -192,7 +166,7 @@ def pending_changes(shop_engine: Engine, warehouse_engine: Engine, limit: int = 
 
 def _rows(shop: Connection, changed: str, mark: str | None) -> Iterator:
     yield from shop.execution_options(stream_results=True, yield_per=5_000).execute(
-        text(_LINES.format(changed=changed)), {"mark": mark}
+        text(_sql("changed_lines").format(changed=changed)), {"mark": mark}
     )
 
 
@@ -259,7 +233,7 @@ def extract_shop(
                 mark, reset = _usable_mark(watermark, identity, snapshot, shop)
                 if full and mark is not None:
                     mark, reset = None, "full extract requested: every order again"
-                changed = _CHANGED_ALL if mark is None else _CHANGED_SINCE
+                changed = _changed(mark)
                 result = ExtractResult(
                     status="nothing_new",
                     source_url=source_url,
@@ -317,17 +291,7 @@ def _store_watermark(
 ) -> None:
     with engine.begin() as conn:
         conn.execute(
-            text(
-                "INSERT INTO ops.extract_watermarks AS w (source, source_url, source_identity, snapshot,"
-                " high_water_mark, last_load_id, extracts, orders_extracted, lines_extracted, updated_at)"
-                " VALUES (:source, :url, :identity, :snapshot, :hwm, :load_id, 1, :orders, :lines, now())"
-                " ON CONFLICT (source) DO UPDATE SET source_url = EXCLUDED.source_url,"
-                " source_identity = EXCLUDED.source_identity, snapshot = EXCLUDED.snapshot,"
-                " high_water_mark = EXCLUDED.high_water_mark,"
-                " last_load_id = coalesce(EXCLUDED.last_load_id, w.last_load_id), extracts = w.extracts + 1,"
-                " orders_extracted = w.orders_extracted + EXCLUDED.orders_extracted,"
-                " lines_extracted = w.lines_extracted + EXCLUDED.lines_extracted, updated_at = now()"
-            ),
+            text(_sql("store_watermark")),
             {
                 "source": SOURCE,
                 "url": result.source_url,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import uuid
 from collections.abc import Iterator
 from functools import lru_cache
@@ -12,7 +11,7 @@ import psycopg
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import make_url
 
-from retail_platform.settings import RetailPaths, retail_paths
+from retail_platform.settings import RetailPaths
 from retail_platform.warehouse.embedded import start_embedded
 
 
@@ -34,12 +33,11 @@ def with_database(url: str, database: str) -> str:
     return libpq_url(make_url(url).set(database=database).render_as_string(hide_password=False))
 
 
-def resolve_warehouse_url(url: str | None = None, paths: RetailPaths | None = None) -> str:
-    """The warehouse URL: the one given, else ``RETAIL_WAREHOUSE_URL``, else the embedded server's."""
-    url = url or os.environ.get("RETAIL_WAREHOUSE_URL")
+def resolve_warehouse_url(url: str | None, paths: RetailPaths) -> str:
+    """The warehouse URL: the one given (``RETAIL_WAREHOUSE_URL``), else the embedded server's under
+    ``paths`` (started when it is not running)."""
     if url:
         return libpq_url(url)
-    paths = paths or retail_paths()
     return start_embedded(paths.pgdata)
 
 

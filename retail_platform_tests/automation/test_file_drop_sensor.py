@@ -256,4 +256,4 @@ def test_the_sensor_definition_reads_the_landing_folder_of_its_resource(instance
     assert "is empty" in result.skip_reason.skip_message
     assert landing_file_sensor.default_status == dg.DefaultSensorStatus.RUNNING
     assert landing_file_sensor.job_name == "load_file_job"
-    assert file_drop.MAX_IN_FLIGHT >= 1 and file_drop.INTERVAL_SECONDS >= 1
+    assert landing_file_sensor.minimum_interval_seconds == file_drop.SETTINGS.interval_seconds

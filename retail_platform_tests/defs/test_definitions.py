@@ -1,13 +1,17 @@
 """The code location loads, and its asset graph has the keys, groups and lineage SPEC §5 promises."""
 
+import importlib
 import os
+import pkgutil
 import subprocess
 import sys
 from pathlib import Path
 
 import dagster as dg
 
+import retail_platform.defs as defs_package
 from retail_platform.definitions import defs
+from retail_platform.defs.automation.refresh import REFRESH_GROUPS
 
 PROJECT = Path(__file__).resolve().parents[2]
 
@@ -61,9 +65,28 @@ def test_every_asset_has_a_description():
     assert missing == []
 
 
-def test_main_job_selects_every_asset():
-    job = defs.resolve_job_def("full_refresh_job")
-    assert job.asset_layer.selected_asset_keys == set(_graph().get_all_asset_keys())
+def _module_assets() -> list[dg.AssetsDefinition]:
+    """Every asset object defined at module level anywhere under ``retail_platform/defs``."""
+    found = {}
+    for info in pkgutil.walk_packages(defs_package.__path__, defs_package.__name__ + "."):
+        for value in vars(importlib.import_module(info.name)).values():
+            if isinstance(value, dg.AssetsDefinition):
+                found[id(value)] = value
+    return list(found.values())
+
+
+def test_every_asset_module_under_defs_is_loaded_without_being_listed():
+    module_keys = [key for asset in _module_assets() for key in asset.keys]
+    assert len(module_keys) == len(set(module_keys)), "an asset key is defined by two asset objects"
+    assert set(module_keys) == set(_graph().get_all_asset_keys())
+
+
+def test_the_global_policies_cover_every_asset_spec():
+    graph = _graph()
+    for key in graph.get_all_asset_keys():
+        node, layer = graph.get(key), key.path[0]
+        assert (node.automation_condition is not None) == (layer in REFRESH_GROUPS), key
+        assert (node.freshness_policy is not None) == (layer in ("raw", "marts")), key
 
 
 def test_dagster_finds_the_definitions_without_flags(tmp_path):

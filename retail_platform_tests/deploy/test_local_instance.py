@@ -13,7 +13,8 @@ import pytest
 import yaml
 from dagster._core.instance.config import dagster_instance_config
 
-from retail_platform.cli import LOCAL_INSTANCE_CONFIG, _write_local_instance_config
+from retail_platform.cli.environment import LOCAL_INSTANCE_CONFIG
+from retail_platform.cli.environment import write_local_instance_config as _write_local_instance_config
 from retail_platform_tests.deploy import support
 from retail_platform_tests.processes import BIN
 

@@ -82,9 +82,9 @@ def test_one_open_alert_per_condition_and_resolution(engine):
     assert run_a != run_b
 
 
-def test_ui_links(monkeypatch):
-    monkeypatch.setenv("RETAIL_UI_URL", "https://dagster.example.com/")
-    assert ui_link(run_id="abc") == "https://dagster.example.com/runs/abc"
-    assert ui_link(asset_key="marts/rfm_scores", checks=True) == (
+def test_ui_links():
+    base = "https://dagster.example.com/"
+    assert ui_link(base, run_id="abc") == "https://dagster.example.com/runs/abc"
+    assert ui_link(base, asset_key="marts/rfm_scores", checks=True) == (
         "https://dagster.example.com/assets/marts/rfm_scores?view=checks"
     )

@@ -16,10 +16,13 @@ from retail_platform.oltp.extract import extract_shop
 from retail_platform.oltp.simulator import ShopSimulator
 
 
-def _materialize(database_url: str) -> dg.ExecuteInProcessResult:
+def _materialize(database_url: str, shop_url: str | None = None) -> dg.ExecuteInProcessResult:
     return dg.materialize(
         [shop_orders],
-        resources={"warehouse": WarehouseResource(url=database_url)},
+        resources={
+            "warehouse": WarehouseResource(url=database_url),
+            "shop": ShopDatabaseResource(url=shop_url),
+        },
         instance=dg.DagsterInstance.ephemeral(),
     )
 
@@ -29,8 +32,7 @@ def _metadata(result: dg.ExecuteInProcessResult) -> dict:
     return {key: getattr(value, "value", value) for key, value in materialization.metadata.items()}
 
 
-def test_without_a_shop_database_the_extract_does_nothing_and_says_why(database_url, engine, monkeypatch):
-    monkeypatch.delenv("RETAIL_OLTP_URL", raising=False)
+def test_without_a_shop_database_the_extract_does_nothing_and_says_why(database_url, engine):
     result = _materialize(database_url)
     assert result.success
     metadata = _metadata(result)
@@ -39,14 +41,11 @@ def test_without_a_shop_database_the_extract_does_nothing_and_says_why(database_
     assert check.passed
 
 
-def test_the_extract_asset_loads_new_orders_once_and_reconciles(
-    shop_url, shop, database_url, engine, monkeypatch
-):
-    monkeypatch.setenv("RETAIL_OLTP_URL", shop_url)
+def test_the_extract_asset_loads_new_orders_once_and_reconciles(shop_url, shop, database_url, engine):
     placed = ShopSimulator(shop_url, seed=21).place_orders(120)
-    first = _metadata(_materialize(database_url))
+    first = _metadata(_materialize(database_url, shop_url))
     assert first["status"] == "loaded" and first["lines_loaded"] == placed.lines == first["dagster/row_count"]
-    second_result = _materialize(database_url)
+    second_result = _materialize(database_url, shop_url)
     second = _metadata(second_result)
     assert second["status"] == "nothing_new" and second["lines_loaded"] == 0
     assert second["dagster/row_count"] == placed.lines
@@ -54,11 +53,14 @@ def test_the_extract_asset_loads_new_orders_once_and_reconciles(
     assert check.passed and check.metadata["shop_lines_up_to_mark"].value == placed.lines
 
 
-def test_a_configured_shop_without_its_schema_fails_the_extract(shop_url, database_url, engine, monkeypatch):
-    monkeypatch.setenv("RETAIL_OLTP_URL", shop_url)  # the database exists, its schema was never applied
+def test_a_configured_shop_without_its_schema_fails_the_extract(shop_url, database_url, engine):
+    # the database exists, its schema was never applied
     result = dg.materialize(
         [shop_orders],
-        resources={"warehouse": WarehouseResource(url=database_url)},
+        resources={
+            "warehouse": WarehouseResource(url=database_url),
+            "shop": ShopDatabaseResource(url=shop_url),
+        },
         instance=dg.DagsterInstance.ephemeral(),
         raise_on_error=False,
     )
@@ -72,14 +74,15 @@ def instance():
 
 
 def test_the_sensor_requests_an_extract_only_when_there_are_new_orders(
-    shop_url, shop, database_url, engine, instance, monkeypatch
+    shop_url, shop, database_url, engine, instance
 ):
     warehouse = WarehouseResource(url=database_url)
-    context = dg.build_sensor_context(instance=instance, resources={"warehouse": warehouse})
-    monkeypatch.delenv("RETAIL_OLTP_URL", raising=False)
-    assert "no shop database" in shop_orders_sensor(context).skip_message
+    unconfigured = {"warehouse": warehouse, "shop": ShopDatabaseResource()}
+    no_shop = dg.build_sensor_context(instance=instance, resources=unconfigured)
+    assert "no shop database" in shop_orders_sensor(no_shop).skip_message
 
-    monkeypatch.setenv("RETAIL_OLTP_URL", shop_url)
+    configured = {"warehouse": warehouse, "shop": ShopDatabaseResource(url=shop_url)}
+    context = dg.build_sensor_context(instance=instance, resources=configured)
     assert "no new or changed orders" in shop_orders_sensor(context).skip_message
     ShopSimulator(shop_url, seed=2).place_orders(10)
     request = shop_orders_sensor(context)

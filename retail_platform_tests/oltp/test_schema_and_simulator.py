@@ -89,8 +89,7 @@ def test_a_simulated_clock_keeps_shop_hours(shop_url, shop):
     assert 2 <= days <= 8
 
 
-def test_default_shop_database_sits_beside_the_warehouse(database_url, monkeypatch):
-    monkeypatch.delenv("RETAIL_OLTP_URL", raising=False)
+def test_default_shop_database_sits_beside_the_warehouse(database_url):
     source = resolve_shop_source(None, database_url)
     assert not source.explicit and source.database.endswith("_shop")
     assert not database_exists(source.url)
@@ -99,6 +98,5 @@ def test_default_shop_database_sits_beside_the_warehouse(database_url, monkeypat
     finally:
         with psycopg.connect(database_url, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{source.database}" WITH (FORCE)')
-    monkeypatch.setenv("RETAIL_OLTP_URL", "postgresql://shop@db.example:5432/orders")
-    explicit = resolve_shop_source(None, database_url)
+    explicit = resolve_shop_source("postgresql://shop@db.example:5432/orders", database_url)
     assert explicit.explicit and explicit.database == "orders"

@@ -34,31 +34,22 @@ While a full refresh is running (it loads the whole landing folder) the sensor w
 
 from __future__ import annotations
 
-import json
-import os
 import time
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import dagster as dg
 
 from retail_platform.defs.automation.jobs import full_refresh_job, load_file_job
-from retail_platform.defs.automation.retries import NOT_FINISHED, decide, env_number, history
+from retail_platform.defs.automation.retries import decide, history, unfinished_runs
 from retail_platform.defs.ingestion.assets import LandingLoadConfig
 from retail_platform.defs.resources import RetailPathsResource
 from retail_platform.ingestion.loader import file_digest
+from retail_platform.ingestion.readiness import Candidate, Cursor, drop_id, scan_landing
+from retail_platform.settings import current_settings
 
-INTERVAL_SECONDS = int(env_number("RETAIL_FILE_DROP_INTERVAL_SECONDS", 10))
-SETTLE_SECONDS = env_number("RETAIL_FILE_DROP_SETTLE_SECONDS", 5)
-EMPTY_FILE_SETTLE_SECONDS = 60.0
-MAX_IN_FLIGHT = int(env_number("RETAIL_FILE_DROP_MAX_IN_FLIGHT", 4))
-MAX_RUNS_PER_TICK = int(env_number("RETAIL_FILE_DROP_MAX_RUNS_PER_TICK", 4))
-MAX_ATTEMPTS = int(env_number("RETAIL_FILE_DROP_MAX_ATTEMPTS", 8))
+SETTINGS = current_settings().file_drop
 HASH_BUDGET_SECONDS = 20.0
-
-TEMP_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload", ".filepart")
-TEMP_PREFIXES = (".", "~$")
 
 TAG_FILE = "retail/landing_file"
 TAG_SHA = "retail/sha256"
@@ -69,146 +60,10 @@ TAG_TRIGGER = "retail/trigger"
 _LISTED = 5  # names shown per category in a skip reason
 
 
-def is_temporary(name: str) -> bool:
-    return name.startswith(TEMP_PREFIXES) or name.endswith(TEMP_SUFFIXES)
-
-
-# --- the cursor ----------------------------------------------------------------------------------------------
-
-
-@dataclass
-class Seen:
-    """A file as the sensor last saw it; ``since`` is when it was first seen with this size, mtime and inode."""
-
-    size: int
-    mtime_ns: int
-    inode: int
-    since: float
-    sha256: str | None = None
-
-    def same_file(self, size: int, mtime_ns: int, inode: int) -> bool:
-        return (self.size, self.mtime_ns, self.inode) == (size, mtime_ns, inode)
-
-
-@dataclass
-class Cursor:
-    files: dict[str, Seen] = field(default_factory=dict)
-    # inode -> [temporary name, size], as seen on the last tick
-    temporaries: dict[str, list] = field(default_factory=dict)
-
-    VERSION = 1
-
-    def dumps(self) -> str:
-        return json.dumps(
-            {
-                "v": self.VERSION,
-                "files": {name: asdict(seen) for name, seen in self.files.items()},
-                "temporaries": self.temporaries,
-            },
-            separators=(",", ":"),
-        )
-
-    @classmethod
-    def loads(cls, text: str | None) -> Cursor:
-        """A cursor from its JSON; anything unreadable (an older format) starts afresh."""
-        if not text:
-            return cls()
-        try:
-            data = json.loads(text)
-            if data.get("v") != cls.VERSION:
-                return cls()
-            return cls(
-                files={name: Seen(**seen) for name, seen in data.get("files", {}).items()},
-                temporaries=dict(data.get("temporaries", {})),
-            )
-        except (ValueError, TypeError, AttributeError):
-            return cls()
-
-
-# --- readiness (no Dagster) ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Candidate:
-    name: str
-    path: Path
-    size: int
-    mtime_ns: int
-    inode: int
-    renamed_from: str | None = None
-
-
-@dataclass
-class Scan:
-    ready: list[Candidate] = field(default_factory=list)
-    settling: list[tuple[str, float]] = field(default_factory=list)  # name, seconds left
-    writing: list[str] = field(default_factory=list)  # temporary names
-    missing_folder: bool = False
-
-
-def scan_landing(
-    landing: Path, cursor: Cursor, now: float, settle_seconds: float = SETTLE_SECONDS
-) -> tuple[Scan, Cursor]:
-    """Which files are ready, which are still settling or being written; and the next cursor."""
-    scan = Scan()
-    new = Cursor()
-    if not landing.is_dir():
-        scan.missing_folder = True
-        return scan, new
-    for entry in os.scandir(landing):
-        try:
-            if not entry.is_file():
-                continue
-            stat = entry.stat()
-        except FileNotFoundError:  # moved away between listing and stat
-            continue
-        if is_temporary(entry.name):
-            scan.writing.append(entry.name)
-            new.temporaries[str(stat.st_ino)] = [entry.name, stat.st_size]
-            continue
-        seen = cursor.files.get(entry.name)
-        if seen is None or not seen.same_file(stat.st_size, stat.st_mtime_ns, stat.st_ino):
-            seen = Seen(stat.st_size, stat.st_mtime_ns, stat.st_ino, since=now)
-        new.files[entry.name] = seen
-        candidate = Candidate(entry.name, Path(entry.path), stat.st_size, stat.st_mtime_ns, stat.st_ino)
-        temporary = cursor.temporaries.get(str(stat.st_ino))
-        if (
-            temporary
-            and not (landing / temporary[0]).exists()
-            and stat.st_size > 0
-            and temporary[1] <= stat.st_size
-        ):
-            # Renamed from a temporary name seen on an earlier tick (same inode, the temporary name gone, not
-            # smaller): the producer said it is complete.
-            scan.ready.append(replace(candidate, renamed_from=temporary[0]))
-            continue
-        wait = max(settle_seconds, EMPTY_FILE_SETTLE_SECONDS) if stat.st_size == 0 else settle_seconds
-        left = seen.since + wait - now
-        if seen.since < now and left <= 0:
-            scan.ready.append(candidate)
-        else:
-            scan.settling.append((entry.name, max(left, 0.0)))
-    scan.ready.sort(key=lambda c: (c.mtime_ns, c.name))
-    scan.writing.sort()
-    scan.settling.sort()
-    return scan, new
-
-
-def drop_id(name: str, sha256: str) -> str:
-    return f"{name}@{sha256[:16]}"
-
-
-# --- the sensor ----------------------------------------------------------------------------------------------
-
-
 def _names(items: Iterable[str], limit: int = _LISTED) -> str:
     items = list(items)
     shown = ", ".join(items[:limit])
     return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
-
-
-def _in_flight(instance: dg.DagsterInstance, job_name: str) -> list[dg.RunRecord]:
-    return list(instance.get_run_records(filters=dg.RunsFilter(job_name=job_name, statuses=NOT_FINISHED)))
 
 
 def evaluate(
@@ -216,10 +71,10 @@ def evaluate(
     landing: Path,
     *,
     now: float | None = None,
-    settle_seconds: float = SETTLE_SECONDS,
-    max_in_flight: int = MAX_IN_FLIGHT,
-    max_runs_per_tick: int = MAX_RUNS_PER_TICK,
-    max_attempts: int = MAX_ATTEMPTS,
+    settle_seconds: float = SETTINGS.settle_seconds,
+    max_in_flight: int = SETTINGS.max_in_flight,
+    max_runs_per_tick: int = SETTINGS.max_runs_per_tick,
+    max_attempts: int = SETTINGS.max_attempts,
     hash_budget_seconds: float = HASH_BUDGET_SECONDS,
 ) -> dg.SensorResult:
     """One tick: scan, decide, request. Separate from the decorated sensor so tests can set the clock."""
@@ -243,7 +98,7 @@ def evaluate(
         )
     requests: list[dg.RunRequest] = []
     if scan.ready:
-        refresh = _in_flight(context.instance, full_refresh_job.name)
+        refresh = unfinished_runs(context.instance, full_refresh_job.name)
         if refresh:
             notes.insert(
                 0,
@@ -285,7 +140,7 @@ def _plan(
     max_attempts: int,
     hash_budget_seconds: float,
 ) -> list[dg.RunRequest]:
-    in_flight = _in_flight(context.instance, load_file_job.name)
+    in_flight = unfinished_runs(context.instance, load_file_job.name)
     loading = {record.dagster_run.tags.get(TAG_FILE) for record in in_flight}
     slots = min(max(max_in_flight - len(in_flight), 0), max_runs_per_tick)
     requests: list[dg.RunRequest] = []
@@ -353,11 +208,11 @@ def _plan(
 @dg.sensor(
     name="landing_file_sensor",
     job=load_file_job,
-    minimum_interval_seconds=INTERVAL_SECONDS,
+    minimum_interval_seconds=SETTINGS.interval_seconds,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Loads each complete file that lands in the landing folder exactly once, in a run of its own "
     "(load_file_job): temporary names are ignored until renamed; other files must keep their size and mtime "
-    f"for {SETTLE_SECONDS:g} s across ticks. At most {MAX_IN_FLIGHT} load runs in flight; failed loads are "
+    f"for {SETTINGS.settle_seconds:g} s across ticks. At most {SETTINGS.max_in_flight} load runs in flight; failed loads are "
     "retried with a backoff.",
 )
 def landing_file_sensor(

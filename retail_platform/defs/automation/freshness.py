@@ -1,29 +1,28 @@
 """Freshness: policies on the raw and mart assets (evaluated by the daemon, shown in the UI) and a sensor that
 turns a stale asset into an alert, and resolves it when the asset is fresh again."""
 
+from datetime import timedelta
+
 import dagster as dg
 
 from retail_platform.defs.alerting import AlertingResource
-from retail_platform.defs.checks.thresholds import MARTS_FRESHNESS, RAW_FRESHNESS
 from retail_platform.defs.resources import WarehouseResource
-from retail_platform.monitoring.alerts import Alert, ui_link
+from retail_platform.monitoring.alerts import Alert
 from retail_platform.monitoring.health import freshness_status, freshness_window, last_materialization
-
-RAW_POLICY = dg.FreshnessPolicy.time_window(fail_window=RAW_FRESHNESS, warn_window=RAW_FRESHNESS * 0.75)
-MARTS_POLICY = dg.FreshnessPolicy.time_window(fail_window=MARTS_FRESHNESS, warn_window=MARTS_FRESHNESS * 0.75)
+from retail_platform.settings import CheckSettings
 
 
-def _policy_for(spec: dg.AssetSpec) -> dg.AssetSpec:
-    if spec.key.path[0] == "raw":
-        return dg.apply_freshness_policy(spec, RAW_POLICY)
-    if spec.key.path[0] == "marts":
-        return dg.apply_freshness_policy(spec, MARTS_POLICY)
-    return spec
+def _window(fail: timedelta) -> dg.FreshnessPolicy:
+    return dg.FreshnessPolicy.time_window(fail_window=fail, warn_window=fail * 0.75)
 
 
-def with_freshness_policies(assets: list) -> list:
+def freshness_policy_for(spec: dg.AssetSpec, checks: CheckSettings) -> dg.AssetSpec:
     """The raw assets should be refreshed daily (new drops), the marts at least weekly."""
-    return list(dg.map_asset_specs(_policy_for, assets))
+    if spec.key.path[0] == "raw":
+        return dg.apply_freshness_policy(spec, _window(checks.raw_freshness))
+    if spec.key.path[0] == "marts":
+        return dg.apply_freshness_policy(spec, _window(checks.marts_freshness))
+    return spec
 
 
 @dg.sensor(
@@ -56,7 +55,7 @@ def stale_assets_sensor(
                     severity="WARN" if last is None else "ERROR",
                     message=f"{name} is stale: {when}, window {window}",
                     asset_key=name,
-                    ui_url=ui_link(asset_key=name),
+                    ui_url=alerting.link(asset_key=name),
                 ),
             )
         else:

@@ -15,13 +15,13 @@ import time
 import dagster as dg
 
 from retail_platform.defs.automation.jobs import full_refresh_job, shop_extract_job
-from retail_platform.defs.automation.retries import NOT_FINISHED, decide, env_number, history
+from retail_platform.defs.automation.retries import decide, history, unfinished_runs
 from retail_platform.defs.resources import ShopDatabaseResource, WarehouseResource
 from retail_platform.oltp.connection import database_exists, schema_applied
 from retail_platform.oltp.extract import pending_changes
+from retail_platform.settings import current_settings
 
-INTERVAL_SECONDS = int(env_number("RETAIL_OLTP_SENSOR_INTERVAL_SECONDS", 30))
-MAX_ATTEMPTS = int(env_number("RETAIL_OLTP_MAX_ATTEMPTS", 8))
+SETTINGS = current_settings().shop_sensor
 TAG_EXTRACT = "retail/extract_from"
 
 
@@ -31,7 +31,7 @@ def evaluate(
     shop: ShopDatabaseResource,
     *,
     now: float | None = None,
-    max_attempts: int = MAX_ATTEMPTS,
+    max_attempts: int = SETTINGS.max_attempts,
 ):
     now = time.time() if now is None else now
     source = shop.source(warehouse)
@@ -44,9 +44,7 @@ def evaluate(
     if not schema_applied(engine):
         return dg.SkipReason(f"{source.describe()} has no shop schema (shop.orders) yet")
     for job in (shop_extract_job, full_refresh_job):
-        running = context.instance.get_run_records(
-            filters=dg.RunsFilter(job_name=job.name, statuses=NOT_FINISHED), limit=1
-        )
+        running = unfinished_runs(context.instance, job.name, limit=1)
         if running:
             return dg.SkipReason(
                 f"waiting for run {running[0].dagster_run.run_id[:8]} of {job.name}, which extracts the shop"
@@ -73,12 +71,12 @@ def evaluate(
 @dg.sensor(
     name="shop_orders_sensor",
     job=shop_extract_job,
-    minimum_interval_seconds=INTERVAL_SECONDS,
+    minimum_interval_seconds=SETTINGS.interval_seconds,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Runs the incremental extract of the shop's OLTP database when it has orders written since "
     "the high-water mark.",
 )
-def shop_orders_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResource):
-    # Unset url: RETAIL_OLTP_URL is read now, as the extract's resource reads it (sensors take their resources
-    # from the code location, and the shop resource is bound to the extract asset alone).
-    return evaluate(context, warehouse, ShopDatabaseResource())
+def shop_orders_sensor(
+    context: dg.SensorEvaluationContext, warehouse: WarehouseResource, shop: ShopDatabaseResource
+):
+    return evaluate(context, warehouse, shop)

@@ -22,9 +22,8 @@ the refresh after file loads.
 import dagster as dg
 
 from retail_platform.defs.automation.jobs import DOWNSTREAM
-from retail_platform.defs.automation.retries import env_number
+from retail_platform.settings import current_settings
 
-INTERVAL_SECONDS = int(env_number("RETAIL_REFRESH_INTERVAL_SECONDS", 15))
 REFRESH_GROUPS = ("clean", "marts", "charts")
 
 REFRESH_AFTER_LOADS = (
@@ -34,22 +33,18 @@ REFRESH_AFTER_LOADS = (
 ).with_label("refresh after loads (coalesced)")
 
 
-def _with_condition(spec: dg.AssetSpec) -> dg.AssetSpec:
+def refresh_condition_for(spec: dg.AssetSpec) -> dg.AssetSpec:
+    """The clean, marts and charts assets are refreshed after loads; others unchanged."""
     if spec.group_name in REFRESH_GROUPS:
         return spec.replace_attributes(automation_condition=REFRESH_AFTER_LOADS)
     return spec
-
-
-def with_refresh_automation(assets: list) -> list:
-    """The clean, marts and charts assets, refreshed after loads; others unchanged."""
-    return list(dg.map_asset_specs(_with_condition, assets))
 
 
 downstream_refresh_sensor = dg.AutomationConditionSensorDefinition(
     "downstream_refresh_sensor",
     target=DOWNSTREAM,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    minimum_interval_seconds=INTERVAL_SECONDS,
+    minimum_interval_seconds=current_settings().refresh_interval_seconds,
     emit_backfills=False,
     run_tags={"retail/trigger": "downstream_refresh"},
     description="Rebuilds the clean layer, the marts and the charts after loads, once per burst of loads "

@@ -16,7 +16,6 @@ the run it may already have submitted is not submitted twice.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 import dagster as dg
@@ -35,9 +34,13 @@ BACKOFF_CAP_SECONDS = 1800.0
 HISTORY_LIMIT = 50
 
 
-def env_number(name: str, default: float) -> float:
-    value = os.environ.get(name)
-    return float(value) if value else default
+def unfinished_runs(
+    instance: dg.DagsterInstance, job_name: str, limit: int | None = None
+) -> list[dg.RunRecord]:
+    """The job's runs that are queued or running, newest first."""
+    return list(
+        instance.get_run_records(filters=dg.RunsFilter(job_name=job_name, statuses=NOT_FINISHED), limit=limit)
+    )
 
 
 @dataclass(frozen=True)

@@ -8,14 +8,13 @@ writing them in place; the file-drop sensor loads them once they are complete), 
 another full refresh is still running.
 """
 
-import os
-
 import dagster as dg
 
 from retail_platform.defs.automation.jobs import full_refresh_job
-from retail_platform.defs.automation.retries import NOT_FINISHED
+from retail_platform.defs.automation.retries import unfinished_runs
+from retail_platform.settings import current_settings
 
-CRON = os.environ.get("RETAIL_FULL_REFRESH_CRON") or "0 3 * * 1"
+CRON = current_settings().full_refresh_cron
 TIMEZONE = "Europe/London"
 RECENT_FILE_SECONDS = 300
 
@@ -30,9 +29,7 @@ RECENT_FILE_SECONDS = 300
     "and chart, runs every check.",
 )
 def weekly_full_refresh_schedule(context: dg.ScheduleEvaluationContext):
-    running = context.instance.get_run_records(
-        filters=dg.RunsFilter(job_name=full_refresh_job.name, statuses=NOT_FINISHED), limit=1
-    )
+    running = unfinished_runs(context.instance, full_refresh_job.name, limit=1)
     if running:
         return dg.SkipReason(f"a full refresh is still running (run {running[0].dagster_run.run_id[:8]})")
     scheduled = context.scheduled_execution_time

@@ -4,7 +4,7 @@ import dagster as dg
 
 from retail_platform.defs.alerting import AlertingResource
 from retail_platform.defs.resources import WarehouseResource
-from retail_platform.monitoring.alerts import Alert, ui_link
+from retail_platform.monitoring.alerts import Alert
 
 
 @dg.run_failure_sensor(
@@ -30,6 +30,6 @@ def run_failure_alert_sensor(
             severity="ERROR",
             message=message[:2000],
             run_id=run.run_id,
-            ui_url=ui_link(run_id=run.run_id),
+            ui_url=alerting.link(run_id=run.run_id),
         ),
     )

@@ -10,13 +10,14 @@ import pandas as pd
 from sqlalchemy import text
 
 from retail_platform.analytics import charts
+from retail_platform.defs.marts import kpis, rfm
 from retail_platform.defs.resources import RetailPathsResource, WarehouseResource
 from retail_platform.warehouse.sql_files import read_sql
 
-MONTHLY_KPIS = dg.AssetKey(["marts", "monthly_kpis"])
-INVOICE_STATS = dg.AssetKey(["marts", "invoice_amount_stats"])
-RFM_SCORES = dg.AssetKey(["marts", "rfm_scores"])
-RFM_SEGMENTS = dg.AssetKey(["marts", "rfm_segments"])
+MONTHLY_KPIS = kpis.MONTHLY_KPIS.key
+INVOICE_STATS = kpis.INVOICE_AMOUNT_STATS.key
+RFM_SCORES = rfm.rfm_scores.key
+RFM_SEGMENTS = rfm.rfm_segments.key
 
 
 def chart_metadata(path: Path, source: str) -> dict[str, dg.MetadataValue]:

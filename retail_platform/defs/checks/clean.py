@@ -4,23 +4,25 @@ rebuilt in that run and keep their previous contents."""
 import dagster as dg
 
 from retail_platform.defs.checks.framework import sql_check
-from retail_platform.defs.checks.thresholds import EARLIEST_INVOICE_DATE
-from retail_platform.defs.marts.kpis import ORDER_LINES
+from retail_platform.defs.cleaning.assets import order_lines
+from retail_platform.settings import current_settings
+
+EARLIEST_INVOICE_DATE = current_settings().checks.earliest_invoice_date
 
 keys_not_null = sql_check(
-    ORDER_LINES,
+    order_lines.key,
     "clean_keys_not_null",
     description="Invoice, stock code, date and country are present on every line.",
     blocking=True,
 )
 amount_consistent = sql_check(
-    ORDER_LINES,
+    order_lines.key,
     "clean_amount_consistent",
     description="amount = quantity x unit_price on every line, exactly.",
     blocking=True,
 )
 dates_plausible = sql_check(
-    ORDER_LINES,
+    order_lines.key,
     "clean_dates_plausible",
     description=f"Invoice dates are after {EARLIEST_INVOICE_DATE} (RETAIL_CHECK_EARLIEST_INVOICE_DATE) and "
     "not in the future.",
@@ -28,13 +30,13 @@ dates_plausible = sql_check(
     params=lambda: {"earliest": EARLIEST_INVOICE_DATE},
 )
 covers_raw = sql_check(
-    ORDER_LINES,
+    order_lines.key,
     "clean_covers_raw",
     description="Every raw line is a clean line and vice versa (rejected lines never reach raw).",
     blocking=True,
 )
 cancellations_negative = sql_check(
-    ORDER_LINES,
+    order_lines.key,
     "clean_cancellations_negative",
     description="Cancelled product lines have a negative quantity (warns: manual entries are exempt).",
     severity=dg.AssetCheckSeverity.WARN,

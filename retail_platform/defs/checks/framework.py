@@ -8,7 +8,7 @@ from sqlalchemy import text
 
 from retail_platform.defs.alerting import AlertingResource
 from retail_platform.defs.resources import WarehouseResource
-from retail_platform.monitoring.alerts import Alert, ui_link
+from retail_platform.monitoring.alerts import Alert
 from retail_platform.warehouse.sql_files import read_sql
 
 
@@ -37,7 +37,7 @@ def report(
             asset_key=asset,
             check_name=check_key.name,
             run_id=context.run.run_id,
-            ui_url=ui_link(asset_key=asset, checks=True),
+            ui_url=alerting.link(asset_key=asset, checks=True),
         ),
     )
     context.log.warning(message)

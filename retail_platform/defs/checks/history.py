@@ -7,10 +7,11 @@ import dagster as dg
 
 from retail_platform.defs.alerting import AlertingResource
 from retail_platform.defs.checks.framework import report
-from retail_platform.defs.checks.thresholds import ROW_DROP_WARN_SHARE
 from retail_platform.defs.marts import kpis, rfm
 from retail_platform.defs.resources import WarehouseResource
+from retail_platform.settings import current_settings
 
+ROW_DROP_WARN_SHARE = current_settings().checks.row_drop_warn_share
 MART_KEYS = [*(table.key for table in kpis.SALES_MARTS), rfm.rfm_scores.key, rfm.rfm_segments.key]
 
 with warnings.catch_warnings():

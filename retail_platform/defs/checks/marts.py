@@ -3,7 +3,7 @@ from scores that fail them)."""
 
 from retail_platform.defs.checks.framework import sql_check
 from retail_platform.defs.marts import kpis
-from retail_platform.defs.marts.rfm import RFM_SCORES, rfm_segments
+from retail_platform.defs.marts.rfm import rfm_scores, rfm_segments
 
 MONTHLY_KPIS = kpis.MONTHLY_KPIS.key
 INVOICE_STATS = kpis.INVOICE_AMOUNT_STATS.key
@@ -30,20 +30,20 @@ invoice_stats_ordered = sql_check(
     description="Both variants present; min <= median <= p85 <= max and mean and mode within [min, max].",
 )
 rfm_one_row_per_customer = sql_check(
-    RFM_SCORES,
+    rfm_scores.key,
     "rfm_scores_one_row_per_customer",
     description="Exactly one row per customer with purchase lines (SPEC 4.3).",
     blocking=True,
 )
 rfm_scores_valid = sql_check(
-    RFM_SCORES,
+    rfm_scores.key,
     "rfm_scores_valid",
     description="Scores in 1..5, rfm_score equal to the three digits, recency >= 0, frequency >= 1, "
     "monetary > 0, segment one of the ten.",
     blocking=True,
 )
 rfm_segment_rule = sql_check(
-    RFM_SCORES,
+    rfm_scores.key,
     "rfm_scores_segment_rule",
     description="Each customer's segment is the first SPEC 4.3 pattern matching its R and F scores.",
     blocking=True,

@@ -3,8 +3,10 @@
 import dagster as dg
 
 from retail_platform.defs.checks.framework import sql_check
-from retail_platform.defs.checks.thresholds import REJECTED_SHARE_WARN
 from retail_platform.defs.ingestion.assets import RAW_FILE_LOADS, RAW_REJECTED_LINES, RAW_TRANSACTIONS
+from retail_platform.settings import current_settings
+
+REJECTED_SHARE_WARN = current_settings().checks.rejected_share_warn
 
 file_accounting = sql_check(
     RAW_FILE_LOADS,

@@ -20,6 +20,7 @@ from retail_platform.defs.metadata import table_metadata
 from retail_platform.defs.resources import RetailPathsResource, WarehouseResource
 from retail_platform.ingestion.landing import load_landing, ready_files
 from retail_platform.ingestion.loader import DEFAULT_MAX_REJECTED_SHARE
+from retail_platform.ingestion.summary import files_markdown, run_totals
 
 RAW_TRANSACTIONS = dg.AssetKey(["raw", "transactions"])
 RAW_FILE_LOADS = dg.AssetKey(["raw", "file_loads"])
@@ -106,22 +107,8 @@ def raw_transactions(
             context.log.warning(f"Rejected {result.file_name}: {result.error} (report in {paths.rejected})")
         elif result.status == "duplicate":
             context.log.info(f"{result.file_name}: nothing loaded, {result.error}")
-    run_totals = {
-        "files_seen": len(results),
-        "files_rejected": sum(not result.ok for result in results),
-        "lines_read": sum(result.lines_read for result in results),
-        "lines_loaded": sum(result.lines_loaded for result in results),
-        "lines_already_present": sum(result.lines_already_present for result in results),
-        "lines_rejected": sum(result.lines_rejected for result in results),
-    }
-    files_table = "\n".join(
-        ["| file | status | read | loaded | already present | rejected |", "|---|---|---|---|---|---|"]
-        + [
-            f"| {r.file_name} | {r.status} | {r.lines_read:,} | {r.lines_loaded:,} | "
-            f"{r.lines_already_present:,} | {r.lines_rejected:,} |"
-            for r in results
-        ]
-    )
+    totals = run_totals(results)
+    files_table = files_markdown(results)
     with engine.connect() as conn:
         # one scan of the (big) table for its count and its span
         span = conn.execute(
@@ -138,8 +125,8 @@ def raw_transactions(
             asset_key=RAW_TRANSACTIONS,
             metadata={
                 **transactions_meta,
-                **{f"this_run/{key}": dg.MetadataValue.int(value) for key, value in run_totals.items()},
-                "this_run/files": dg.MetadataValue.md(files_table if results else "_no files waiting_"),
+                **{f"this_run/{key}": dg.MetadataValue.int(value) for key, value in totals.items()},
+                "this_run/files": dg.MetadataValue.md(files_table),
                 "first_invoice_date": dg.MetadataValue.text(str(span[1])),
                 "last_invoice_date": dg.MetadataValue.text(str(span[2])),
             },
@@ -149,7 +136,7 @@ def raw_transactions(
             asset_key=RAW_FILE_LOADS,
             metadata={
                 **ledger_meta,
-                "this_run/files": dg.MetadataValue.md(files_table if results else "_no files waiting_"),
+                "this_run/files": dg.MetadataValue.md(files_table),
             },
         )
     if every_table or any(result.lines_rejected for result in results):

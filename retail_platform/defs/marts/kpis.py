@@ -2,11 +2,8 @@
 and product views analysts expect beside them. Each is its own asset; all five read only clean.order_lines, so
 they are built concurrently in one step (see ``sql_tables_asset``)."""
 
-import dagster as dg
-
+from retail_platform.defs.cleaning.assets import order_lines
 from retail_platform.defs.sql_assets import SqlTable, sql_tables_asset
-
-ORDER_LINES = dg.AssetKey(["clean", "order_lines"])
 
 INVOICE_AMOUNT_STATS = SqlTable(
     "marts.invoice_amount_stats",
@@ -38,4 +35,4 @@ TOP_PRODUCTS = SqlTable(
 )
 SALES_MARTS = (INVOICE_AMOUNT_STATS, MONTHLY_KPIS, DAILY_SALES, SALES_BY_COUNTRY, TOP_PRODUCTS)
 
-sales_marts = sql_tables_asset("sales_marts", SALES_MARTS, deps=[ORDER_LINES], group_name="marts")
+sales_marts = sql_tables_asset("sales_marts", SALES_MARTS, deps=[order_lines.key], group_name="marts")

@@ -5,14 +5,12 @@ import pandas as pd
 from sqlalchemy import text
 
 from retail_platform.analytics.rfm import SCORE_COLUMNS, score_customers
-from retail_platform.defs.marts.kpis import ORDER_LINES
+from retail_platform.defs.cleaning.assets import order_lines
 from retail_platform.defs.metadata import table_metadata
 from retail_platform.defs.resources import WarehouseResource
 from retail_platform.defs.sql_assets import sql_table_asset
 from retail_platform.warehouse.bulk import copy_frame
 from retail_platform.warehouse.sql_files import read_sql
-
-RFM_SCORES = dg.AssetKey(["marts", "rfm_scores"])
 
 
 class RfmConfig(dg.Config):
@@ -23,8 +21,8 @@ class RfmConfig(dg.Config):
 
 
 @dg.asset(
-    key=RFM_SCORES,
-    deps=[ORDER_LINES],
+    key=["marts", "rfm_scores"],
+    deps=[order_lines.key],
     group_name="marts",
     kinds={"postgres", "pandas"},
     description="RFM per customer with purchases (SPEC 4.3): recency_days, frequency, monetary, their 1..5 "
@@ -49,7 +47,7 @@ def rfm_scores(context: dg.AssetExecutionContext, config: RfmConfig, warehouse: 
 
 rfm_segments = sql_table_asset(
     "marts.rfm_segments",
-    deps=[RFM_SCORES],
+    deps=[rfm_scores.key],
     group_name="marts",
     order_by="customers",
     description="The ten RFM segments: customers, share of customers, mean recency / frequency / monetary "

@@ -1,0 +1,66 @@
+"""What every command resolves first: the settings (with ``--home``), the local folders, the local Dagster
+instance file and the warehouse URL (starting the embedded server when none is configured)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from retail_platform.settings import Settings, load_settings
+
+LOCAL_INSTANCE_MARKER = "# Written by retail-platform"
+LOCAL_INSTANCE_CONFIG = f"""{LOCAL_INSTANCE_MARKER}: the LOCAL Dagster instance of `retail-platform run` / `ui`.
+# Run history in SQLite beside this file, runs as local processes. The deployed instance (PostgreSQL storage,
+# Docker run launcher) is docker/dagster.yaml; it is never read by local runs.
+# Delete the first line to keep your own edits: the file is then left alone.
+telemetry:
+  enabled: false
+run_monitoring:
+  # a run whose process died (ui killed mid-load) is marked failed instead of holding the load pool forever
+  enabled: true
+  start_timeout_seconds: 180
+  max_resume_run_attempts: 0
+concurrency:
+  runs:
+    max_concurrent_runs: 2
+  pools:
+    # As deployed: a run needing a busy pool waits in the queue; one load into the warehouse at a time.
+    granularity: run
+    default_limit: 1
+"""
+_LEGACY_LOCAL_INSTANCE_CONFIG = "telemetry:\n  enabled: false\n"
+
+
+def write_local_instance_config(dagster_home: Path) -> None:
+    """A local Dagster instance for ``run`` and ``ui``: run history under RETAIL_HOME, telemetry off, the same
+    concurrency rules as the deployed instance. A file written by an earlier version is refreshed; a file
+    someone wrote by hand (no marker line) is kept."""
+    dagster_home.mkdir(parents=True, exist_ok=True)
+    config = dagster_home / "dagster.yaml"
+    current = config.read_text(encoding="utf-8") if config.exists() else None
+    generated = (
+        current is None
+        or current == _LEGACY_LOCAL_INSTANCE_CONFIG
+        or current.startswith(LOCAL_INSTANCE_MARKER)
+    )
+    if generated and current != LOCAL_INSTANCE_CONFIG:
+        config.write_text(LOCAL_INSTANCE_CONFIG, encoding="utf-8")
+
+
+def prepare(args: argparse.Namespace) -> tuple[Settings, bool]:
+    """The settings of this command, on a resolved warehouse URL, and whether this call started the embedded
+    server. Nothing is written to this process's environment: callers pass the settings on explicitly."""
+    from retail_platform.warehouse.connection import resolve_warehouse_url
+    from retail_platform.warehouse.embedded import is_running
+
+    settings = load_settings(home=getattr(args, "home", None))
+    settings.paths.ensure()
+    write_local_instance_config(settings.instance_home)
+    started_here = not settings.warehouse_url and not is_running(settings.paths.pgdata)
+    url = resolve_warehouse_url(settings.warehouse_url, settings.paths)
+    return settings.with_warehouse(url), started_here
+
+
+def is_embedded(url: str) -> bool:
+    """The embedded server is reached through its Unix socket folder."""
+    return "host=/" in url or "host=%2F" in url

@@ -1,0 +1,165 @@
+"""The smaller commands: sample data, migrations, the embedded server, the shop simulator, the benchmark."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from retail_platform.cli.run import SAMPLE_ROWS, SAMPLE_SEED
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from retail_platform.sample_data import write_sample
+
+    started = time.perf_counter()
+    lines = write_sample(Path(args.out), args.rows, args.seed, spelling=args.spelling)
+    print(f"Wrote {lines:,} lines to {args.out} in {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from retail_platform.cli.environment import prepare
+    from retail_platform.warehouse.connection import engine_for, redact
+    from retail_platform.warehouse.migrations import migrate
+
+    url = prepare(args)[0].warehouse_url
+    applied = migrate(engine_for(url))
+    names = ", ".join(m.path.name for m in applied) or "-"
+    print(f"{redact(url)}: applied {len(applied)} migration(s): {names}")
+    return 0
+
+
+def cmd_stop(args: argparse.Namespace) -> int:
+    from retail_platform.settings import load_settings
+    from retail_platform.warehouse.embedded import stop_embedded
+
+    stopped = stop_embedded(load_settings(home=args.home).paths.pgdata)
+    print("Embedded PostgreSQL stopped." if stopped else "Embedded PostgreSQL was not running.")
+    return 0
+
+
+def cmd_simulate_shop(args: argparse.Namespace) -> int:
+    """Write orders into the shop's OLTP database, as the web application would (``--follow``: keep going)."""
+    from datetime import datetime
+
+    from retail_platform.cli.environment import prepare
+    from retail_platform.oltp.connection import apply_shop_schema, ensure_database, resolve_shop_source
+    from retail_platform.oltp.simulator import ShopSimulator
+    from retail_platform.warehouse.connection import engine_for
+
+    settings, _ = prepare(args)
+    source = resolve_shop_source(args.oltp_url or settings.oltp_url, settings.warehouse_url)
+    if ensure_database(source.url):
+        print(f"Created the shop database {source.describe()}")
+    applied = apply_shop_schema(engine_for(source.url))
+    if applied:
+        print(f"Applied the shop schema: {', '.join(applied)}")
+    start = datetime.fromisoformat(args.start) if args.start else None
+    simulator = ShopSimulator(source.url, seed=args.seed, cancel_share=args.cancel_share, start=start)
+    print(f"Shop database: {source.describe()} (seed {simulator.seed})")
+    if args.orders:
+        stats = simulator.place_orders(args.orders)
+        print(f"Wrote {stats.summary()} in {stats.seconds:.1f} s")
+    if args.follow:
+        print(f"Writing about {args.rate:g} order(s) per second until Ctrl-C...")
+        stats = simulator.follow(
+            args.rate, report=lambda total: print(f"  {total.summary()} in {total.seconds:.0f} s", flush=True)
+        )
+        print(f"Stopped: wrote {stats.summary()} in {stats.seconds:.0f} s")
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    """Benchmark the load and the whole graph against a bare COPY (see retail_platform/bench.py)."""
+    from retail_platform import bench
+    from retail_platform.cli.environment import prepare
+    from retail_platform.warehouse.connection import redact
+    from retail_platform.warehouse.embedded import stop_embedded
+
+    settings, started_here = prepare(args)
+    url = settings.warehouse_url
+    print(f"Warehouse server: {redact(url)} (scratch databases, dropped afterwards)", file=sys.stderr)
+    try:
+        return bench.main(
+            url,
+            rows=args.rows,
+            repeat=args.repeat,
+            seed=args.seed,
+            as_json=args.json,
+            workdir=Path(args.workdir) if args.workdir else None,
+        )
+    finally:
+        if started_here and not args.keep_server:
+            stop_embedded(settings.paths.pgdata)
+
+
+def add_commands(commands: argparse._SubParsersAction) -> None:
+    generate = commands.add_parser("generate", help="write sample data in the real data's shape")
+    generate.add_argument("--rows", type=int, default=SAMPLE_ROWS)
+    generate.add_argument("--seed", type=int, default=SAMPLE_SEED)
+    generate.add_argument("--out", required=True, help="file to write: .csv, .csv.gz, .parquet or .xlsx")
+    generate.add_argument(
+        "--spelling",
+        default="uci2",
+        choices=["uci2", "uci1", "snake"],
+        help="header spelling: Online Retail II, Online Retail I, or canonical names",
+    )
+    generate.set_defaults(func=cmd_generate)
+
+    migrate = commands.add_parser("migrate", help="apply pending warehouse migrations")
+    migrate.add_argument("--home")
+    migrate.set_defaults(func=cmd_migrate)
+
+    stop = commands.add_parser("stop", help="stop the embedded PostgreSQL server")
+    stop.add_argument("--home")
+    stop.set_defaults(func=cmd_stop)
+
+    _add_shop_command(commands)
+    _add_bench_command(commands)
+
+
+def _add_shop_command(commands: argparse._SubParsersAction) -> None:
+    shop = commands.add_parser(
+        "simulate-shop", help="write realistic orders and cancellations into the shop's OLTP database"
+    )
+    shop.add_argument("--home")
+    shop.add_argument("--orders", type=int, default=0, help="orders to write now (sales and cancellations)")
+    shop.add_argument(
+        "--follow", action="store_true", help="then keep writing orders, as a live shop, until Ctrl-C"
+    )
+    shop.add_argument(
+        "--rate", type=float, default=1.0, help="orders per second with --follow (default %(default)s)"
+    )
+    shop.add_argument("--seed", type=int, help="random seed (default: a new one each time)")
+    shop.add_argument(
+        "--cancel-share",
+        type=float,
+        default=0.16,
+        help="share of orders that cancel an earlier sale (default %(default)s)",
+    )
+    shop.add_argument(
+        "--start",
+        help="simulated shop clock from this time (e.g. '2010-12-10 07:30'); default: orders placed now",
+    )
+    shop.add_argument(
+        "--oltp-url", help="the shop's database (default: $RETAIL_OLTP_URL, else <warehouse db>_shop)"
+    )
+    shop.set_defaults(func=cmd_simulate_shop)
+
+
+def _add_bench_command(commands: argparse._SubParsersAction) -> None:
+    bench = commands.add_parser(
+        "bench", help="benchmark: load and whole graph on N generated lines, against a bare COPY"
+    )
+    bench.add_argument("--home")
+    bench.add_argument("--rows", type=int, default=1_067_371, help="lines to generate (default %(default)s)")
+    bench.add_argument(
+        "--repeat", type=int, default=3, help="repeats; times are medians (default %(default)s)"
+    )
+    bench.add_argument("--seed", type=int, default=SAMPLE_SEED)
+    bench.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
+    bench.add_argument("--workdir", help="where the generated file goes (default: a temporary folder)")
+    bench.add_argument("--keep-server", action="store_true", help="leave the embedded PostgreSQL running")
+    bench.set_defaults(func=cmd_bench)

@@ -1,0 +1,153 @@
+"""When is a landing file ready to load? The pure part of the file-drop sensor: a scan of the folder against
+what the previous tick saw (the cursor), with no Dagster in it, so it can be tested with a controlled clock.
+
+Two producer conventions are supported:
+
+1. *Write under a temporary name, then rename*: names matching ``is_temporary`` are never loaded, however long
+   they stay. After the rename the file is ready at once when the scan had seen it under its temporary name
+   (same inode), else on the next scan.
+2. *Write in place*: a file is ready once its size and modification time have stayed the same across two
+   scans at least ``settle_seconds`` apart (an empty file waits ``EMPTY_FILE_SETTLE_SECONDS``).
+
+The cursor holds what the scan saw of each file still in the folder (size, mtime, inode, when first seen with
+that signature, and its sha256 once computed), not a high-water mark of modification times: a file copied in
+with an old mtime (``cp -p``, ``rsync -t``, an unzip) is as visible as a new one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+EMPTY_FILE_SETTLE_SECONDS = 60.0
+
+# Names a producer is still writing (write under a temporary name, then rename), and hidden or lock files.
+TEMP_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload", ".filepart")
+TEMP_PREFIXES = (".", "~$")
+
+
+def is_temporary(name: str) -> bool:
+    """A name that is never loaded: still being written, hidden, or an office lock file."""
+    return name.startswith(TEMP_PREFIXES) or name.endswith(TEMP_SUFFIXES)
+
+
+# --- the cursor ----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Seen:
+    """A file as the sensor last saw it; ``since`` is when it was first seen with this size, mtime and inode."""
+
+    size: int
+    mtime_ns: int
+    inode: int
+    since: float
+    sha256: str | None = None
+
+    def same_file(self, size: int, mtime_ns: int, inode: int) -> bool:
+        return (self.size, self.mtime_ns, self.inode) == (size, mtime_ns, inode)
+
+
+@dataclass
+class Cursor:
+    files: dict[str, Seen] = field(default_factory=dict)
+    # inode -> [temporary name, size], as seen on the last tick
+    temporaries: dict[str, list] = field(default_factory=dict)
+
+    VERSION = 1
+
+    def dumps(self) -> str:
+        return json.dumps(
+            {
+                "v": self.VERSION,
+                "files": {name: asdict(seen) for name, seen in self.files.items()},
+                "temporaries": self.temporaries,
+            },
+            separators=(",", ":"),
+        )
+
+    @classmethod
+    def loads(cls, text: str | None) -> Cursor:
+        """A cursor from its JSON; anything unreadable (an older format) starts afresh."""
+        if not text:
+            return cls()
+        try:
+            data = json.loads(text)
+            if data.get("v") != cls.VERSION:
+                return cls()
+            return cls(
+                files={name: Seen(**seen) for name, seen in data.get("files", {}).items()},
+                temporaries=dict(data.get("temporaries", {})),
+            )
+        except (ValueError, TypeError, AttributeError):
+            return cls()
+
+
+@dataclass(frozen=True)
+class Candidate:
+    name: str
+    path: Path
+    size: int
+    mtime_ns: int
+    inode: int
+    renamed_from: str | None = None
+
+
+@dataclass
+class Scan:
+    ready: list[Candidate] = field(default_factory=list)
+    settling: list[tuple[str, float]] = field(default_factory=list)  # name, seconds left
+    writing: list[str] = field(default_factory=list)  # temporary names
+    missing_folder: bool = False
+
+
+def scan_landing(landing: Path, cursor: Cursor, now: float, settle_seconds: float) -> tuple[Scan, Cursor]:
+    """Which files are ready, which are still settling or being written; and the next cursor."""
+    scan = Scan()
+    new = Cursor()
+    if not landing.is_dir():
+        scan.missing_folder = True
+        return scan, new
+    for entry in os.scandir(landing):
+        try:
+            if not entry.is_file():
+                continue
+            stat = entry.stat()
+        except FileNotFoundError:  # moved away between listing and stat
+            continue
+        if is_temporary(entry.name):
+            scan.writing.append(entry.name)
+            new.temporaries[str(stat.st_ino)] = [entry.name, stat.st_size]
+            continue
+        seen = cursor.files.get(entry.name)
+        if seen is None or not seen.same_file(stat.st_size, stat.st_mtime_ns, stat.st_ino):
+            seen = Seen(stat.st_size, stat.st_mtime_ns, stat.st_ino, since=now)
+        new.files[entry.name] = seen
+        candidate = Candidate(entry.name, Path(entry.path), stat.st_size, stat.st_mtime_ns, stat.st_ino)
+        temporary = cursor.temporaries.get(str(stat.st_ino))
+        if (
+            temporary
+            and not (landing / temporary[0]).exists()
+            and stat.st_size > 0
+            and temporary[1] <= stat.st_size
+        ):
+            # Renamed from a temporary name seen on an earlier tick (same inode, the temporary name gone, not
+            # smaller): the producer said it is complete.
+            scan.ready.append(replace(candidate, renamed_from=temporary[0]))
+            continue
+        wait = max(settle_seconds, EMPTY_FILE_SETTLE_SECONDS) if stat.st_size == 0 else settle_seconds
+        left = seen.since + wait - now
+        if seen.since < now and left <= 0:
+            scan.ready.append(candidate)
+        else:
+            scan.settling.append((entry.name, max(left, 0.0)))
+    scan.ready.sort(key=lambda c: (c.mtime_ns, c.name))
+    scan.writing.sort()
+    scan.settling.sort()
+    return scan, new
+
+
+def drop_id(name: str, sha256: str) -> str:
+    return f"{name}@{sha256[:16]}"

@@ -1,0 +1,34 @@
+"""Run totals and the files table, on ledger-like rows."""
+
+from types import SimpleNamespace
+
+from retail_platform.ingestion.summary import files_markdown, run_totals
+
+
+def _load(name: str, status: str, read: int, loaded: int, present: int, rejected: int) -> SimpleNamespace:
+    return SimpleNamespace(
+        file_name=name,
+        status=status,
+        lines_read=read,
+        lines_loaded=loaded,
+        lines_already_present=present,
+        lines_rejected=rejected,
+    )
+
+
+def test_totals_add_up_every_counter_and_count_rejected_files():
+    loads = [_load("a.csv", "loaded", 10, 7, 2, 1), _load("b.csv", "rejected", 1_200, 0, 0, 1_200)]
+    assert run_totals(loads) == {
+        "files_seen": 2,
+        "files_rejected": 1,
+        "lines_read": 1_210,
+        "lines_loaded": 7,
+        "lines_already_present": 2,
+        "lines_rejected": 1_201,
+    }
+
+
+def test_the_files_table_has_a_row_per_file_with_thousands_separators():
+    table = files_markdown([_load("a.csv", "loaded", 1_234, 1_000, 200, 34)])
+    assert table.splitlines()[-1] == "| a.csv | loaded | 1,234 | 1,000 | 200 | 34 |"
+    assert files_markdown([]) == "_no files waiting_"
