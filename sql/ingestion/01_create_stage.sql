@@ -19,28 +19,11 @@ CREATE TEMP TABLE load_stage (
     country          text
 ) ON COMMIT DROP;
 
-CREATE TEMP TABLE load_batch (
-    line_id      bigint,
-    invoice_no   text,
-    stock_code   text,
-    description  text,
-    quantity     integer,
-    invoice_date timestamp,
-    unit_price   numeric,
-    customer_id  integer,
-    country      text,
-    source_row   bigint,
-    load_id      bigint,
-    export_no    smallint
-) ON COMMIT DROP;
+-- load_batch and load_present take their columns from raw.transaction_lines, so that their definitions stand in
+-- one place (sql/migrations/009_narrow_transaction_lines.sql).
+CREATE TEMP TABLE load_batch (LIKE raw.transaction_lines) ON COMMIT DROP;
 
-CREATE TEMP TABLE load_present (
-    invoice_no   text      NOT NULL,
-    stock_code   text      NOT NULL,
-    description  text,
-    quantity     integer   NOT NULL,
-    invoice_date timestamp NOT NULL,
-    unit_price   numeric   NOT NULL,
-    customer_id  integer,
-    country      text      NOT NULL
-) ON COMMIT DROP;
+CREATE TEMP TABLE load_present ON COMMIT DROP AS
+SELECT invoice_no, stock_code, description, quantity, invoice_date, unit_price, customer_id, country
+FROM raw.transaction_lines
+WITH NO DATA;
