@@ -10,17 +10,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from retail_platform.analytics.charts import (
+from retail_platform.analytics.chart_style import (
     HIGHLIGHT,
     PRIMARY,
     SECONDARY,
-    _header_legend,
-    _headroom,
-    _is_empty,
-    _new_figure,
-    _no_data,
-    _save,
-    _to_float,
+    header_legend,
+    headroom,
+    is_empty,
+    new_figure,
+    no_data,
+    save,
+    to_float,
 )
 
 __all__ = ["plot_clv_deciles"]
@@ -30,18 +30,18 @@ def plot_clv_deciles(deciles: pd.DataFrame, evaluation: pd.DataFrame, path: Path
     """Mean holdout purchases per customer by decile of predicted purchases: the model's prediction, the
     past-rate baseline and what happened, so calibration (and where the model is off) shows at a glance."""
     title = "Predicted vs actual purchases in the holdout, by decile"
-    if _is_empty(deciles):
-        return _no_data(title, path, "the evaluation has no customers")
+    if is_empty(deciles):
+        return no_data(title, path, "the evaluation has no customers")
     df = pd.DataFrame(
         {
-            "decile": _to_float(deciles["decile"]).astype(int),
-            "predicted": _to_float(deciles["predicted_purchases"]),
-            "baseline": _to_float(deciles["baseline_purchases"]),
-            "actual": _to_float(deciles["actual_purchases"]),
-            "customers": _to_float(deciles["customers"]),
+            "decile": to_float(deciles["decile"]).astype(int),
+            "predicted": to_float(deciles["predicted_purchases"]),
+            "baseline": to_float(deciles["baseline_purchases"]),
+            "actual": to_float(deciles["actual_purchases"]),
+            "customers": to_float(deciles["customers"]),
         }
     ).sort_values("decile")
-    fig, (ax,) = _new_figure(title, _subtitle(evaluation, int(np.nansum(df["customers"]))))
+    fig, (ax,) = new_figure(title, _subtitle(evaluation, int(np.nansum(df["customers"]))))
     x = np.arange(len(df))
     width = 0.28
     ax.bar(x - width, df["predicted"], width, color=PRIMARY, label="BG/NBD predicted")
@@ -50,14 +50,14 @@ def plot_clv_deciles(deciles: pd.DataFrame, evaluation: pd.DataFrame, path: Path
     ax.set_xticks(x, [str(d) for d in df["decile"]])
     ax.set_xlabel("Decile of predicted purchases (1 = lowest)", fontsize=10)
     ax.set_ylabel("Purchase days per customer", fontsize=10)
-    _headroom(ax)
-    _header_legend(fig, ax=ax)
-    return _save(fig, path)
+    headroom(ax)
+    header_legend(fig, ax=ax)
+    return save(fig, path)
 
 
 def _subtitle(evaluation: pd.DataFrame, customers: int) -> str:
     """Split and headline metrics, e.g. 'holdout 2010-09-11 to 2010-12-10 · MAE 0.97 (baseline 0.95)'."""
-    if _is_empty(evaluation):
+    if is_empty(evaluation):
         return f"{customers:,} customers"
     rows = evaluation.set_index("metric")
     first = rows.iloc[0]

@@ -37,7 +37,7 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     views). Either way every query runs as a read-only role (retail_platform/dashboard/data.py)."""
     from dataclasses import replace
 
-    from retail_platform.analytics.charts import PRIMARY
+    from retail_platform.analytics.chart_style import PRIMARY
     from retail_platform.cli.environment import prepare
     from retail_platform.warehouse.connection import engine_for, libpq_url, redact
     from retail_platform.warehouse.migrations import migrate

@@ -6,7 +6,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from retail_platform.analytics.charts import (
+from retail_platform.analytics.chart_style import (
     GRID,
     HIGHLIGHT,
     INK,
@@ -148,7 +148,7 @@ def rfm_grid(frame: pd.DataFrame) -> alt.Chart:
     """Recency score (rows, 5 = most recent on top) against frequency score, customers per cell."""
     data = frame.assign(label=frame["customers"].map(fmt.count), spend=frame["mean_monetary"].map(fmt.money))
     base = alt.Chart(data).encode(
-        x=alt.X("f_score:O", title="Frequency score (5 = most orders)"),
+        x=alt.X("f_score:O", title="Frequency score (5 = most orders)", axis=alt.Axis(labelAngle=0)),
         y=alt.Y("r_score:O", title="Recency score (5 = most recent)", sort="descending"),
     )
     cells = base.mark_rect(stroke="white").encode(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from retail_platform.analytics.charts import NEGATIVE, PRIMARY
+from retail_platform.analytics.chart_style import NEGATIVE, PRIMARY
 from retail_platform.dashboard import formatting as fmt
 from retail_platform.dashboard.pages.overview import comparison_text
 from retail_platform_tests.dashboard.conftest import BuiltWarehouse

@@ -1,0 +1,120 @@
+"""``retail-platform bench``: how fast the platform ingests and builds, against what PostgreSQL itself can take.
+
+A benchmark, not a test: it prints measurements and asserts nothing. One run generates ``rows`` invoice lines
+(``sample_data.write_sample``, CSV) and then, ``repeat`` times, each time in fresh scratch databases on the
+configured warehouse server (never in the warehouse database itself):
+
+(a) ``copy``: a bare ``COPY ... FROM STDIN (FORMAT csv, HEADER)`` of the same CSV bytes into a fresh unlogged
+    table of the eight columns with the warehouse's types: the physical reference on this machine;
+(b) ``load``: the platform's load of that file (``load_file``: digest, reading, typing, line identity,
+    exactly-once insert, ledger), into an empty warehouse;
+(c) ``redrop``: the same file dropped again under another name (nothing new to load);
+(d) ``graph``: the whole asset graph (``full_refresh_job``: load, clean layer, every mart, charts, checks), in
+    process, on a second fresh database, with the time of every step;
+(e) the peak resident memory of the process doing the work (each repeat runs in a fresh process, as each
+    ``retail-platform run`` does, which loads and runs the job in process) and of the database server's
+    processes, when the server runs on this machine.
+
+Times are medians over the repeats; memory is the maximum. Ratios are to (a).
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import psycopg
+
+from retail_platform.bench.measure import Repeat, migrated_scratch_database, run_repeat, settle
+from retail_platform.bench.memory import ServerMemory, peak_rss_mb, reset_peak_rss
+from retail_platform.bench.report import format_table, summarize
+
+__all__ = [
+    "ServerMemory",
+    "format_table",
+    "main",
+    "migrated_scratch_database",
+    "peak_rss_mb",
+    "reset_peak_rss",
+    "run_bench",
+    "settle",
+    "summarize",
+]
+
+DEFAULT_ROWS = 1_067_371  # the full UCI Online Retail II data set, both sheets
+DEFAULT_REPEAT = 3
+DEFAULT_SEED = 20091201
+
+
+def _child(server_url: str, path: str, workdir: str, to_stderr: bool, results) -> None:
+    progress = _progress(to_stderr)
+    try:
+        results.send(("ok", asdict(run_repeat(server_url, Path(path), Path(workdir), progress))))
+    except BaseException as error:
+        results.send(("error", f"{type(error).__name__}: {error}"))
+        raise
+
+
+def _run_repeat_in_child(server_url: str, path: Path, workdir: Path, to_stderr: bool) -> Repeat:
+    """One repeat in a fresh process, as each ``retail-platform run`` is: its memory is its own."""
+    context = multiprocessing.get_context("spawn")
+    receive, send = context.Pipe(duplex=False)
+    child = context.Process(target=_child, args=(server_url, str(path), str(workdir), to_stderr, send))
+    child.start()
+    send.close()
+    try:
+        status, payload = receive.recv()
+    except EOFError:
+        status, payload = "error", f"the benchmark process died (exit code {child.exitcode})"
+    child.join()
+    if status != "ok":
+        raise RuntimeError(f"benchmark repeat failed: {payload}")
+    return Repeat(**payload)
+
+
+def _progress(to_stderr: bool):
+    if to_stderr:
+        return lambda message: print(message, file=sys.stderr, flush=True)
+    return lambda message: print(message, flush=True)
+
+
+def run_bench(
+    server_url: str, rows: int, repeat: int, seed: int, workdir: Path | None, to_stderr: bool = False
+) -> dict:
+    from retail_platform.sample_data import write_sample
+
+    progress = _progress(to_stderr)
+    own = workdir is None
+    workdir = Path(tempfile.mkdtemp(prefix="retail_bench_")) if own else workdir
+    workdir.mkdir(parents=True, exist_ok=True)
+    try:
+        path = workdir / f"bench_{rows}.csv"
+        progress(f"Generating {rows:,} lines into {path} ...")
+        started = time.perf_counter()
+        write_sample(path, rows, seed)
+        generate_s = time.perf_counter() - started
+        with psycopg.connect(server_url, autocommit=True) as conn:
+            version = conn.execute("SHOW server_version").fetchone()[0]
+        repeats = []
+        for number in range(1, repeat + 1):
+            progress(f"Repeat {number} of {repeat}:")
+            repeats.append(_run_repeat_in_child(server_url, path, workdir, to_stderr))
+        return summarize(rows, repeats, generate_s, f"PostgreSQL {version}")
+    finally:
+        if own:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+def main(server_url: str, rows: int, repeat: int, seed: int, as_json: bool, workdir: Path | None) -> int:
+    summary = run_bench(server_url, rows, repeat, seed, workdir, to_stderr=as_json)
+    if as_json:
+        print(json.dumps(summary, indent=2))
+    else:
+        print(format_table(summary))
+    return 0 if summary["all_ok"] else 1
