@@ -33,7 +33,6 @@ def _branch():
         clv.customer_lifetime_value,
         clv.clv_model_evaluation,
         recommendations.product_recommendations,
-        recommendations.recommendation_evaluation,
         actions.customer_actions,
         prediction_charts.clv_purchases_by_decile,
     ]
@@ -91,7 +90,7 @@ def run(server_url: str, path: Path, horizon_days: int, workdir: Path) -> int:
                 "ops": {
                     "marts__customer_lifetime_value": {"config": split},
                     "clv_model_evaluation": {"config": split},
-                    "marts__recommendation_evaluation": {"config": split},
+                    "product_recommendations": {"config": split},
                 }
             }
             reset_peak_rss()

@@ -9,6 +9,7 @@ retail-platform migrate        apply pending warehouse migrations
 retail-platform stop           stop the embedded PostgreSQL server
 retail-platform simulate-shop  write orders into the shop's OLTP database
 retail-platform bench          benchmark the load and the whole graph against a bare COPY
+retail-platform create-webapp-role  the web application's read-only LOGIN role (password from RETAIL_WEBAPP_PASSWORD)
 
 Each command module adds its own subcommands (``add_commands``); settings are resolved once per command
 (``environment.prepare``) and passed on explicitly.
@@ -18,9 +19,9 @@ from __future__ import annotations
 
 import argparse
 
-from retail_platform.cli import run, servers, tools
+from retail_platform.cli import run, servers, tools, webapp
 
-COMMAND_MODULES = (run, servers, tools)
+COMMAND_MODULES = (run, servers, tools, webapp)
 
 
 def build_parser() -> argparse.ArgumentParser:

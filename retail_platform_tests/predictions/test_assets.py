@@ -33,7 +33,6 @@ BRANCH_ASSETS = [
     clv_assets.customer_lifetime_value,
     clv_assets.clv_model_evaluation,
     rec_assets.product_recommendations,
-    rec_assets.recommendation_evaluation,
     actions.customer_actions,
     prediction_charts.clv_purchases_by_decile,
 ]

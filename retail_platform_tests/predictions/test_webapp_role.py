@@ -140,3 +140,24 @@ def test_refuses_unsafe_names_passwords_and_existing_superusers(database_url, en
         me = admin.execute("SELECT current_user").fetchone()[0]
     with pytest.raises(ValueError, match="superuser"):
         create_webapp_role(database_url, me, PASSWORD)
+
+
+def test_command_takes_the_password_from_the_environment(
+    database_url, engine, role, tmp_path, monkeypatch, capsys
+):
+    from retail_platform.cli import main
+
+    monkeypatch.setenv("RETAIL_WAREHOUSE_URL", database_url)
+    monkeypatch.delenv("RETAIL_WEBAPP_PASSWORD", raising=False)
+    assert main(["create-webapp-role", "--home", str(tmp_path / "home"), "--role", role]) == 2
+    assert "RETAIL_WEBAPP_PASSWORD" in capsys.readouterr().err
+    monkeypatch.setenv("RETAIL_WEBAPP_PASSWORD", PASSWORD)
+    assert main(["create-webapp-role", "--home", str(tmp_path / "home"), "--role", role]) == 0
+    assert f"Created LOGIN role {role}" in capsys.readouterr().out
+    with psycopg.connect(libpq_url(database_url)) as admin:
+        verifier = admin.execute("SELECT rolpassword FROM pg_authid WHERE rolname = %s", (role,)).fetchone()[
+            0
+        ]
+    assert scram_matches(verifier, PASSWORD)
+    with as_role(database_url, role) as conn:
+        conn.execute("SELECT * FROM marts.webapp_next_best_actions LIMIT 1").fetchall()

@@ -1,6 +1,9 @@
 -- Products and their popularity before :before (SPEC 4.5): distinct purchase invoices per stock code on the
 -- RFM input lines without non-product codes, and the description written most often for it (the smallest on
 -- ties). :before is the end of the period counted: the snapshot, or the calibration end of the time split.
+--
+-- Hash aggregates only (a stock code rarely appears twice on an invoice, so the first level has about one
+-- group per line); the one sort is of the few thousand (stock code, description) pairs.
 WITH lines AS MATERIALIZED (
     SELECT stock_code, invoice_no, description
     FROM clean.order_lines

@@ -13,6 +13,7 @@ from retail_platform.warehouse.bulk import copy_frame
 from retail_platform.warehouse.sql_files import read_sql
 
 DEFAULT_HORIZON_DAYS = 90
+QUERY_WORK_MEM = "64MB"
 
 
 class SplitConfig(dg.Config):
@@ -37,11 +38,12 @@ def read_frame(
     STDOUT`` into pandas' C parser: several times faster than row objects for a few hundred thousand rows.
     Columns are then parsed by pandas: ``dtype`` keeps text columns text (stock codes such as 85048)."""
     sql_text = read_sql(f"queries/{query}").strip().rstrip(";")
-    if params:
-        with engine.connect() as conn:
-            return pd.read_sql_query(text(sql_text), conn, params=params)
-    buffer = io.BytesIO()
     with engine.connect() as conn:
+        # per-customer and per-invoice hash aggregates of up to a line each: room for them in memory
+        conn.execute(text(f"SET LOCAL work_mem = '{QUERY_WORK_MEM}'"))
+        if params:
+            return pd.read_sql_query(text(sql_text), conn, params=params)
+        buffer = io.BytesIO()
         cursor = conn.connection.driver_connection.cursor()
         try:
             with cursor.copy(f"COPY ({sql_text}) TO STDOUT WITH (FORMAT csv, HEADER)") as copy:

@@ -24,15 +24,11 @@ EVALUATION_COLUMNS = (
 )
 
 
-class RecommendationConfig(dg.Config):
-    """``snapshot_date`` (YYYY-MM-DD): only purchases before it count (default: all). ``neighbours``: how many
-    most similar products each product keeps."""
+class RecommendationConfig(SplitConfig):
+    """``snapshot_date``: only purchases before it count for the lists (default: all) and the evaluation's
+    holdout ends there (default: the midnight after the latest purchase); ``horizon_days``: the holdout's
+    length; ``neighbours``: how many most similar products each product keeps."""
 
-    snapshot_date: str | None = None
-    neighbours: int = recs.DEFAULT_NEIGHBOURS
-
-
-class RecommendationEvaluationConfig(SplitConfig):
     neighbours: int = recs.DEFAULT_NEIGHBOURS
 
 
@@ -48,38 +44,61 @@ def _pairs(warehouse: WarehouseResource) -> pd.DataFrame:
 
 def _products(warehouse: WarehouseResource, before: pd.Timestamp | None) -> pd.DataFrame:
     before = before if before is not None else pd.Timestamp.max.normalize()
-    return read_frame(
+    products = read_frame(
         warehouse.get_engine(), "recommendation_products.sql", {"before": before.to_pydatetime()}
     )
+    products["stock_code"] = products["stock_code"].astype(str)
+    return products
 
 
-@dg.asset(
-    key=PRODUCT_RECOMMENDATIONS,
-    deps=[cleaning.order_lines.key, CUSTOMER_LIFETIME_VALUE],
-    group_name="marts",
-    kinds={"postgres", "scipy"},
-    description="For each scored customer (marts.customer_lifetime_value), the 10 products they have not "
-    "bought with the highest item-to-item co-purchase similarity score, popular products filling the rest "
-    "(source). Non-product codes are never recommended. Grain: one customer x rank.",
+@dg.multi_asset(
+    name="product_recommendations",
+    specs=[
+        dg.AssetSpec(
+            PRODUCT_RECOMMENDATIONS,
+            deps=[cleaning.order_lines.key, CUSTOMER_LIFETIME_VALUE],
+            group_name="marts",
+            kinds={"postgres", "scipy"},
+            description="For each scored customer (marts.customer_lifetime_value), the 10 products they have "
+            "not bought with the highest item-to-item co-purchase similarity score, popular products filling "
+            "the rest (source). Non-product codes are never recommended. Grain: one customer x rank.",
+        ),
+        dg.AssetSpec(
+            RECOMMENDATION_EVALUATION,
+            deps=[cleaning.order_lines.key],
+            group_name="marts",
+            kinds={"postgres", "scipy"},
+            description="Hit rate at 10 on the time split of the CLV evaluation (SPEC 4.5): of the customers "
+            "who bought a product new to them in the holdout, the share with one in their list, for the "
+            "recommender (fitted on the calibration period) and for popularity alone. Grain: one method.",
+        ),
+    ],
 )
 def product_recommendations(
     context: dg.AssetExecutionContext, config: RecommendationConfig, warehouse: WarehouseResource
+):
+    """One step for both tables: they read the same few hundred thousand (customer, product) rows."""
+    pairs = _pairs(warehouse)
+    yield _recommendations(context, config, warehouse, pairs)
+    yield _evaluation(context, config, warehouse, pairs)
+
+
+def _recommendations(
+    context: dg.AssetExecutionContext, config: RecommendationConfig, warehouse: WarehouseResource, pairs
 ) -> dg.MaterializeResult:
     engine = warehouse.get_engine()
     customers = read_frame(engine, "recommendation_scored_customers.sql")["customer_id"].to_numpy(
         dtype="int64"
     )
     snapshot = pd.Timestamp(config.snapshot_date).normalize() if config.snapshot_date else None
-    pairs = _pairs(warehouse)
     if snapshot is not None:
         pairs = pairs[pairs["first_purchase"] < snapshot]
     products = _products(warehouse, snapshot)
     columns = list(recs.RECOMMENDATION_COLUMNS)
     if products.empty or len(customers) == 0:
-        metadata = replace_table(
-            engine, "marts.product_recommendations", pd.DataFrame(columns=columns), columns
-        )
-        return dg.MaterializeResult(metadata=metadata)
+        empty = pd.DataFrame(columns=columns)
+        metadata = replace_table(engine, "marts.product_recommendations", empty, columns)
+        return dg.MaterializeResult(asset_key=PRODUCT_RECOMMENDATIONS, metadata=metadata)
     popularity = recs.popularity_series(products)
     bought = recs.purchase_matrix(pairs, pd.Index(popularity.index), customers)
     recommended = recs.with_descriptions(
@@ -98,38 +117,28 @@ def product_recommendations(
             "neighbours": dg.MetadataValue.int(config.neighbours),
         }
     )
-    return dg.MaterializeResult(metadata=metadata)
+    return dg.MaterializeResult(asset_key=PRODUCT_RECOMMENDATIONS, metadata=metadata)
 
 
-@dg.asset(
-    key=RECOMMENDATION_EVALUATION,
-    deps=[cleaning.order_lines.key],
-    group_name="marts",
-    kinds={"postgres", "scipy"},
-    description="Hit rate at 10 on the time split of the CLV evaluation (SPEC 4.5): of the customers who "
-    "bought a product new to them in the holdout, the share with one in their list, for the recommender "
-    "(fitted on the calibration period) and for popularity alone. Grain: one method.",
-)
-def recommendation_evaluation(
-    context: dg.AssetExecutionContext, config: RecommendationEvaluationConfig, warehouse: WarehouseResource
+def _evaluation(
+    context: dg.AssetExecutionContext, config: RecommendationConfig, warehouse: WarehouseResource, pairs
 ) -> dg.MaterializeResult:
     engine = warehouse.get_engine()
-    pairs = _pairs(warehouse)
-    if pairs.empty:
+    result = None
+    if not pairs.empty:
+        split = config.split(clv.default_snapshot(pairs["last_purchase"]))
+        calibration_products = _products(warehouse, split.cutoff)
+        if calibration_products.empty:
+            context.log.warning(
+                f"No recommendation evaluation: nothing was bought before {split.cutoff.date()}"
+            )
+        else:
+            pairs = pairs[pairs["first_purchase"] < split.snapshot]
+            result = recs.evaluate(pairs, calibration_products, split, neighbours=config.neighbours)
+    if result is None:
         empty = pd.DataFrame(columns=EVALUATION_COLUMNS)
-        return dg.MaterializeResult(
-            metadata=replace_table(engine, "marts.recommendation_evaluation", empty, EVALUATION_COLUMNS)
-        )
-    split = config.split(clv.default_snapshot(pairs["last_purchase"]))
-    pairs = pairs[pairs["first_purchase"] < split.snapshot]
-    calibration_products = _products(warehouse, split.cutoff)
-    if calibration_products.empty:
-        context.log.warning(f"No recommendation evaluation: nothing was bought before {split.cutoff.date()}")
-        empty = pd.DataFrame(columns=EVALUATION_COLUMNS)
-        return dg.MaterializeResult(
-            metadata=replace_table(engine, "marts.recommendation_evaluation", empty, EVALUATION_COLUMNS)
-        )
-    result = recs.evaluate(pairs, calibration_products, split, neighbours=config.neighbours)
+        metadata = replace_table(engine, "marts.recommendation_evaluation", empty, EVALUATION_COLUMNS)
+        return dg.MaterializeResult(asset_key=RECOMMENDATION_EVALUATION, metadata=metadata)
     context.log.info(f"Recommendation evaluation:\n{result.to_string()}")
     metadata = replace_table(
         engine, "marts.recommendation_evaluation", result, EVALUATION_COLUMNS, order_by="method"
@@ -147,4 +156,4 @@ def recommendation_evaluation(
             ),
         }
     )
-    return dg.MaterializeResult(metadata=metadata)
+    return dg.MaterializeResult(asset_key=RECOMMENDATION_EVALUATION, metadata=metadata)
