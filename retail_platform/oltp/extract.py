@@ -23,6 +23,7 @@ backwards (a restore), the extract starts over from the beginning, which is safe
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import time
@@ -202,6 +203,19 @@ def _fingerprint(
     return digest.hexdigest(), size, len(orders), lines, latest, invoices
 
 
+@contextlib.contextmanager
+def _extract_lock(engine: Engine) -> Iterator[None]:
+    """One extract at a time per warehouse (a session-level advisory lock, held across transactions)."""
+    with engine.connect() as lock:
+        lock.execute(text("SELECT pg_advisory_lock(:key)"), {"key": EXTRACT_LOCK_KEY})
+        lock.commit()
+        try:
+            yield
+        finally:
+            lock.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": EXTRACT_LOCK_KEY})
+            lock.commit()
+
+
 def extract_shop(
     shop_engine: Engine,
     warehouse_engine: Engine,
@@ -218,72 +232,81 @@ def extract_shop(
     progress = progress or log.info
     clock = time.perf_counter()
     source_url = redact(libpq_url(shop_engine.url.render_as_string(hide_password=False)))
-    with warehouse_engine.connect() as lock:
-        lock.execute(text("SELECT pg_advisory_lock(:key)"), {"key": EXTRACT_LOCK_KEY})
-        lock.commit()
-        try:
-            with warehouse_engine.connect() as conn:
-                watermark = read_watermark(conn)
-            with shop_engine.connect() as shop:
-                shop = shop.execution_options(isolation_level="REPEATABLE READ")
-                # The first statement fixes the transaction's snapshot: it is the new mark, and every read
-                # below sees exactly the rows committed before it.
-                snapshot = shop.execute(text("SELECT pg_current_snapshot()::text")).scalar_one()
-                identity = source_identity(shop)
-                mark, reset = _usable_mark(watermark, identity, snapshot, shop)
-                if full and mark is not None:
-                    mark, reset = None, "full extract requested: every order again"
-                changed = _changed(mark)
-                result = ExtractResult(
-                    status="nothing_new",
-                    source_url=source_url,
-                    mark_before=mark,
-                    mark_after=snapshot,
-                    reset_reason=reset,
-                )
-                if reset:
-                    progress(f"shop extract from {source_url}: {reset}")
-                fingerprint, size, result.orders, result.lines, latest, result.invoices = _fingerprint(
-                    shop, changed, mark
-                )
-                previous_hwm = watermark.high_water_mark if watermark else None
-                result.high_water_mark = max(filter(None, (previous_hwm, latest)), default=None)
-                if result.lines:
-                    started = datetime.now(UTC)
-                    name = f"oltp:{shop_engine.url.database}@{started:%Y-%m-%dT%H:%M:%SZ}"
-                    progress(
-                        f"{name}: {result.orders:,} order(s) changed since the mark, {result.lines:,} line(s) "
-                        f"(invoices {result.invoices[0]}..{result.invoices[1]})"
-                    )
-
-                    def exports() -> Iterator[Export]:
-                        yield Export(EXPORT_NAME, _staged_rows(shop, changed, mark))
-
-                    result.load = load_exports(
-                        warehouse_engine,
-                        name,
-                        exports,
-                        fingerprint=fingerprint,
-                        size_bytes=size,
-                        source_format=SOURCE_FORMAT,
-                        run_id=run_id,
-                        max_rejected_share=max_rejected_share,
-                        progress=progress,
-                    )
-                    result.status = result.load.status
-                shop.rollback()
-            if result.ok:
-                _store_watermark(warehouse_engine, result, identity, watermark)
-            else:
-                result.mark_after = mark
-                result.notes.append("the mark was not advanced: the next extract reads these orders again")
-        finally:
-            lock.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": EXTRACT_LOCK_KEY})
-            lock.commit()
+    with _extract_lock(warehouse_engine):
+        with warehouse_engine.connect() as conn:
+            watermark = read_watermark(conn)
+        with shop_engine.connect() as shop:
+            shop = shop.execution_options(isolation_level="REPEATABLE READ")
+            # The first statement fixes the transaction's snapshot: it is the new mark, and every read below
+            # sees exactly the rows committed before it.
+            snapshot = shop.execute(text("SELECT pg_current_snapshot()::text")).scalar_one()
+            identity = source_identity(shop)
+            mark, reset = _usable_mark(watermark, identity, snapshot, shop)
+            if full and mark is not None:
+                mark, reset = None, "full extract requested: every order again"
+            result = ExtractResult(
+                status="nothing_new",
+                source_url=source_url,
+                mark_before=mark,
+                mark_after=snapshot,
+                reset_reason=reset,
+            )
+            if reset:
+                progress(f"shop extract from {source_url}: {reset}")
+            _load_changes(shop, warehouse_engine, result, watermark, run_id, max_rejected_share, progress)
+            shop.rollback()
+        if result.ok:
+            _store_watermark(warehouse_engine, result, identity, watermark)
+        else:
+            result.mark_after = mark
+            result.notes.append("the mark was not advanced: the next extract reads these orders again")
     result.seconds = time.perf_counter() - clock
     if not result.lines:
         progress(f"shop extract from {source_url}: nothing new since the mark ({result.seconds:.1f} s)")
     return result
+
+
+def _load_changes(
+    shop: Connection,
+    warehouse_engine: Engine,
+    result: ExtractResult,
+    watermark: Watermark | None,
+    run_id: str | None,
+    max_rejected_share: float,
+    progress: Progress,
+) -> None:
+    """Fingerprint the orders changed since ``result.mark_before`` and load their lines as one export."""
+    mark = result.mark_before
+    changed = _changed(mark)
+    fingerprint, size, result.orders, result.lines, latest, result.invoices = _fingerprint(
+        shop, changed, mark
+    )
+    previous_hwm = watermark.high_water_mark if watermark else None
+    result.high_water_mark = max(filter(None, (previous_hwm, latest)), default=None)
+    if not result.lines:
+        return
+    started = datetime.now(UTC)
+    name = f"oltp:{shop.engine.url.database}@{started:%Y-%m-%dT%H:%M:%SZ}"
+    progress(
+        f"{name}: {result.orders:,} order(s) changed since the mark, {result.lines:,} line(s) "
+        f"(invoices {result.invoices[0]}..{result.invoices[1]})"
+    )
+
+    def exports() -> Iterator[Export]:
+        yield Export(EXPORT_NAME, _staged_rows(shop, changed, mark))
+
+    result.load = load_exports(
+        warehouse_engine,
+        name,
+        exports,
+        fingerprint=fingerprint,
+        size_bytes=size,
+        source_format=SOURCE_FORMAT,
+        run_id=run_id,
+        max_rejected_share=max_rejected_share,
+        progress=progress,
+    )
+    result.status = result.load.status
 
 
 def _store_watermark(

@@ -1,5 +1,5 @@
--- The lines of the changed orders ({changed}: changed_orders_all.sql or changed_orders_since.sql), values as
--- the loader's text spellings.
+-- The lines of the changed orders (the placeholder takes changed_orders_all.sql or changed_orders_since.sql),
+-- values in the loader's text spellings.
 WITH changed AS ({changed})
 SELECT l.line_id, o.order_id, o.invoice_no, l.stock_code, l.description, l.quantity::text AS quantity,
        to_char(o.placed_at, 'YYYY-MM-DD HH24:MI:SS') AS invoice_date, l.unit_price::text AS unit_price,

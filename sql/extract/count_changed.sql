@@ -1,2 +1,2 @@
--- How many orders an extract would read now, counted up to :limit ({changed} as in changed_lines.sql).
+-- How many orders an extract would read now, counted up to :limit (the placeholder as in changed_lines.sql).
 SELECT count(*) FROM (SELECT 1 FROM ({changed}) AS c LIMIT :limit) AS capped
