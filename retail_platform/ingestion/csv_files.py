@@ -9,7 +9,7 @@ import codecs
 import csv
 import gzip
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -165,16 +165,8 @@ def _csv_batches(
     From the first block that is not, the ``csv`` module reads the rest of the file, numbering lines on.
     """
     block_bytes = CSV_BLOCK_BYTES
-    names = [f"f{index}" for index in range(width)]
-    read_options = pacsv.ReadOptions(column_names=names, use_threads=False, block_size=block_bytes * 2)
-    parse_options = pacsv.ParseOptions(delimiter=delimiter)
-    convert_options = pacsv.ConvertOptions(
-        column_types={name: pa.string() for name in names},
-        include_columns=[names[p] for p in positions],
-        strings_can_be_null=False,
-        quoted_strings_can_be_null=False,
-    )
     latin1 = encoding.replace("_", "-").lower() in ("latin-1", "latin1", "iso-8859-1")
+    parse = _arrow_parser(delimiter, positions, width, latin1, block_bytes)
     stream = _open_binary(path, compressed)
     try:
         header = b"".join(stream.readline() for _ in range(header_lines))
@@ -203,34 +195,54 @@ def _csv_batches(
             else:  # the last line has no line break
                 block, pending = data + b"\n", b""
             lines = block.count(b"\n")
-            table = None
-            if b"\x00" not in block:
-                try:
-                    table = pacsv.read_csv(
-                        pa.py_buffer(block.decode("latin-1").encode() if latin1 else block),
-                        read_options=read_options,
-                        parse_options=parse_options,
-                        convert_options=convert_options,
-                    )
-                except pa.ArrowInvalid:
-                    table = None
-            if table is None or table.num_rows != lines:
+            values = parse(block, lines)
+            if values is None:
                 # Not plain: the csv module takes over at this block's first byte, numbering lines on.
                 rest = io.BufferedReader(_Resumed(data, stream), 1 << 20)
                 text = io.TextIOWrapper(rest, encoding="latin-1" if latin1 else "utf-8", newline="")
                 reader = csv.reader(text, delimiter=delimiter, strict=False)
                 yield from rows_to_batches(_csv_rows(text, reader, positions, width, line_offset=line))
                 return
-            rows = table.num_rows
-            values = [table.column(names[p]) for p in positions]
-            nulls = pa.nulls(rows, pa.string())
+            nulls = pa.nulls(lines, pa.string())
             yield pa.Table.from_arrays(
-                [pa.array(np.arange(line + 1, line + 1 + rows, dtype=np.int64)), nulls, nulls, *values],
+                [pa.array(np.arange(line + 1, line + 1 + lines, dtype=np.int64)), nulls, nulls, *values],
                 schema=TEXT_BATCH_SCHEMA,
             )
             line += lines
     finally:
         stream.close()
+
+
+def _arrow_parser(
+    delimiter: str, positions: list[int], width: int, latin1: bool, block_bytes: int
+) -> Callable[[bytes, int], list[pa.ChunkedArray] | None]:
+    """A parser of plain blocks: the canonical columns of a block of ``lines`` lines, as Arrow parsed them, or
+    None when the block is not plain (a NUL byte, a parse error, a row count other than the line count)."""
+    names = [f"f{index}" for index in range(width)]
+    read_options = pacsv.ReadOptions(column_names=names, use_threads=False, block_size=block_bytes * 2)
+    parse_options = pacsv.ParseOptions(delimiter=delimiter)
+    convert_options = pacsv.ConvertOptions(
+        column_types={name: pa.string() for name in names},
+        include_columns=[names[p] for p in positions],
+        strings_can_be_null=False,
+        quoted_strings_can_be_null=False,
+    )
+
+    def parse(block: bytes, lines: int) -> list[pa.ChunkedArray] | None:
+        if b"\x00" in block:
+            return None
+        try:
+            table = pacsv.read_csv(
+                pa.py_buffer(block.decode("latin-1").encode() if latin1 else block),
+                read_options=read_options,
+                parse_options=parse_options,
+                convert_options=convert_options,
+            )
+        except pa.ArrowInvalid:
+            return None
+        return [table.column(names[p]) for p in positions] if table.num_rows == lines else None
+
+    return parse
 
 
 def _not_a_row(line: int, error: str, row: list[str]) -> StagedRow:
