@@ -33,9 +33,7 @@ class RecommendationConfig(SplitConfig):
 
 
 def _pairs(warehouse: WarehouseResource) -> pd.DataFrame:
-    pairs = read_frame(
-        warehouse.get_engine(), "recommendation_customer_products.sql", dtype={"stock_code": "str"}
-    )
+    pairs = read_frame(warehouse.get_engine(), "recommendation_customer_products.sql")
     pairs["customer_id"] = pairs["customer_id"].astype("int64")
     pairs["first_purchase"] = pd.to_datetime(pairs["first_purchase"])
     pairs["last_purchase"] = pd.to_datetime(pairs["last_purchase"])
