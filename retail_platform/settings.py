@@ -24,32 +24,31 @@ from pathlib import Path
 DEFAULT_HOME = ".retail_platform"
 
 
+# The folders under RETAIL_HOME, by attribute name.
+HOME_FOLDERS = {
+    "archive": "archive",
+    "rejected": "rejected",
+    "charts": "charts",
+    "pgdata": "pgdata",
+    "dagster_home": "dagster",
+}
+
+
 @dataclass(frozen=True)
 class RetailPaths:
     """The folders the platform reads and writes, all derived from ``RETAIL_HOME``."""
 
     home: Path
     landing: Path
+    archive: Path = field(init=False)
+    rejected: Path = field(init=False)
+    charts: Path = field(init=False)
+    pgdata: Path = field(init=False)
+    dagster_home: Path = field(init=False)
 
-    @property
-    def archive(self) -> Path:
-        return self.home / "archive"
-
-    @property
-    def rejected(self) -> Path:
-        return self.home / "rejected"
-
-    @property
-    def charts(self) -> Path:
-        return self.home / "charts"
-
-    @property
-    def pgdata(self) -> Path:
-        return self.home / "pgdata"
-
-    @property
-    def dagster_home(self) -> Path:
-        return self.home / "dagster"
+    def __post_init__(self) -> None:
+        for attribute, folder in HOME_FOLDERS.items():
+            object.__setattr__(self, attribute, self.home / folder)
 
     def ensure(self) -> RetailPaths:
         for folder in (self.home, self.landing, self.archive, self.rejected, self.charts, self.dagster_home):
