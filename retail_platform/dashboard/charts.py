@@ -29,16 +29,17 @@ def _style(chart: alt.Chart) -> alt.Chart:
     ).configure_view(strokeWidth=0)
 
 
-def _period_field(granularity: str) -> tuple[str, str]:
-    """The x field's time unit and label format for monthly or daily series."""
-    return ("yearmonth", "%b %Y") if granularity == "month" else ("yearmonthdate", "%d %b %Y")
+def _x(data: pd.DataFrame, granularity: str) -> alt.X:
+    """Months as ordered labels (one band each, 'Dec 2010'); days on a time axis."""
+    if granularity == "month":
+        return alt.X("when:N", sort=list(data["when"]), title=None, axis=alt.Axis(labelAngle=-40))
+    return alt.X("yearmonthdate(period):T", title=None, axis=alt.Axis(format="%d %b %Y", labelAngle=-40))
 
 
 def net_sales(frame: pd.DataFrame, granularity: str = "month") -> alt.Chart:
     """Net sales per month (bars, red when negative) or per day (a line)."""
     data = frame.assign(label=frame["net_sales"].map(fmt.money), when=frame["period"].map(_when(granularity)))
-    unit, label = _period_field(granularity)
-    x = alt.X(f"{unit}(period):T", title=None, axis=alt.Axis(format=label, labelAngle=-40))
+    x = _x(data, granularity)
     tooltip = [alt.Tooltip("when:N", title="Period"), alt.Tooltip("label:N", title="Net sales")]
     y = alt.Y("net_sales:Q", title="Net sales (£)", axis=MONEY_AXIS)
     if granularity == "month":
@@ -60,7 +61,6 @@ def orders(frame: pd.DataFrame, granularity: str = "month") -> alt.Chart:
     long["kind"] = long["kind"].map({"placed_orders": "Placed", "canceled_orders": "Canceled"})
     long["label"] = long["orders"].map(fmt.count)
     long["when"] = long["period"].map(_when(granularity))
-    unit, label = _period_field(granularity)
     color = alt.Color(
         "kind:N",
         title=None,
@@ -68,7 +68,7 @@ def orders(frame: pd.DataFrame, granularity: str = "month") -> alt.Chart:
         legend=alt.Legend(orient="top"),
     )
     encoding = {
-        "x": alt.X(f"{unit}(period):T", title=None, axis=alt.Axis(format=label, labelAngle=-40)),
+        "x": _x(long.drop_duplicates("when"), granularity),
         "y": alt.Y("orders:Q", title="Orders (invoices)", axis=COUNT_AXIS),
         "color": color,
         "tooltip": [
@@ -99,7 +99,7 @@ def growth(frame: pd.DataFrame) -> alt.Chart:
         alt.Chart(data)
         .mark_bar()
         .encode(
-            x=alt.X("yearmonth(period):T", title=None, axis=alt.Axis(format="%b %Y", labelAngle=-40)),
+            x=_x(data, "month"),
             y=alt.Y("sales_growth_pct:Q", title="Growth vs previous month (%)"),
             color=alt.condition("datum.sales_growth_pct < 0", alt.value(NEGATIVE), alt.value(POSITIVE)),
             tooltip=[alt.Tooltip("when:N", title="Month"), alt.Tooltip("label:N", title="Growth")],
@@ -124,7 +124,7 @@ def customers(frame: pd.DataFrame) -> alt.Chart:
         alt.Chart(long)
         .mark_bar()
         .encode(
-            x=alt.X("yearmonth(period):T", title=None, axis=alt.Axis(format="%b %Y", labelAngle=-40)),
+            x=_x(long.drop_duplicates("when"), "month"),
             y=alt.Y("customers:Q", title="Active customers", axis=COUNT_AXIS, stack="zero"),
             color=alt.Color(
                 "kind:N",
@@ -231,7 +231,7 @@ def customer_history(frame: pd.DataFrame) -> alt.Chart:
         alt.Chart(monthly)
         .mark_bar()
         .encode(
-            x=alt.X("yearmonth(period):T", title=None, axis=alt.Axis(format="%b %Y", labelAngle=-40)),
+            x=_x(monthly, "month"),
             y=alt.Y("amount:Q", title="Spend (£)", axis=MONEY_AXIS),
             color=alt.condition("datum.amount < 0", alt.value(NEGATIVE), alt.value(HIGHLIGHT)),
             tooltip=[alt.Tooltip("when:N", title="Month"), alt.Tooltip("label:N", title="Spend")],

@@ -99,7 +99,7 @@ def test_customer_search_shows_scores_and_history(app, built: BuiltWarehouse):
     test.text_input(key="customer_id").input(str(customer["customer_id"])).run()
     assert not test.exception
     shown = metrics(test)
-    assert shown["Segment"][0] == customer["segment"]
+    assert f"**Customer {customer['customer_id']}**: {customer['segment']}" in " ".join(texts(test.markdown))
     assert shown["Orders"][0] == fmt.count(customer["frequency"])
     assert shown["Spend"][0] == fmt.money(customer["monetary"], 2)
     assert shown["Days since last order"][0] == fmt.count(customer["recency_days"])
@@ -146,7 +146,8 @@ def test_customer_page_fills_in_once_the_models_are_computed(app, built: BuiltWa
     assert metrics(test)["Customers valued"][0] == fmt.count(1)
     test.text_input(key="customer_id").input(str(customer_id)).run()
     shown = metrics(test)
-    assert shown["12-month CLV"][0] == fmt.money(clv.iloc[0]["clv_12m"], 2)
+    assert shown["12-month CLV"][0] == fmt.money_short(clv.iloc[0]["clv_12m"])
+    assert any(f"12-month CLV {fmt.money(clv.iloc[0]['clv_12m'], 2)};" in c for c in texts(test.caption))
     assert shown["Churn risk"][0] == fmt.share(clv.iloc[0]["churn_risk"])
     assert any("Loyalty reward" in message for message in texts(test.success))
     recommended = next(frame.value for frame in test.dataframe if "Why" in frame.value.columns)

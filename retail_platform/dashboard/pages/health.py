@@ -39,28 +39,31 @@ def _totals() -> None:
 
 
 def _alerts() -> None:
+    """One status per kind of alert, then every open alert in one table."""
     alerts = data.frame("open_alerts", MONITOR)
     for column, (kind, title) in zip(st.columns(len(ALERT_KINDS)), ALERT_KINDS, strict=True):
+        open_ = int((alerts["kind"] == kind).sum())
         with column:
-            rows = alerts[alerts["kind"] == kind]
-            st.markdown(f"**{title}**")
-            if rows.empty:
+            if open_:
+                st.warning(f"{title}: {open_} open", icon=":material/warning:")
+            else:
                 st.success(f"No {title.lower()}", icon=":material/check_circle:")
-                continue
-            st.warning(f"{len(rows)} open", icon=":material/warning:")
-            st.dataframe(
-                fmt.table(
-                    rows,
-                    {
-                        "asset_key": ("Asset", None),
-                        "check_name": ("Check", None),
-                        "severity": ("Severity", None),
-                        "message": ("Message", None),
-                        "raised_at": ("Since", _when),
-                    },
-                ),
-                hide_index=True,
-            )
+    if not alerts.empty:
+        kinds = dict(ALERT_KINDS)
+        st.dataframe(
+            fmt.table(
+                alerts,
+                {
+                    "kind": ("Alert", lambda kind: kinds.get(kind, fmt.label(kind)).removesuffix("s")),
+                    "severity": ("Severity", None),
+                    "asset_key": ("Asset", lambda v: fmt.NOT_AVAILABLE if v is None else v),
+                    "check_name": ("Check", lambda v: fmt.NOT_AVAILABLE if v is None else v),
+                    "message": ("Message", None),
+                    "raised_at": ("Since", _when),
+                },
+            ),
+            hide_index=True,
+        )
 
 
 def render() -> None:
