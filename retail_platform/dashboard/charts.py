@@ -1,4 +1,4 @@
-"""Interactive Altair charts in the PNG charts' palette (``retail_platform.analytics.charts``), so the
+"""Interactive Altair charts in the PNG charts' palette (``retail_platform.analytics.chart_style``), so the
 dashboard and the slides look like one product. Tooltips carry the figures formatted for people."""
 
 from __future__ import annotations
