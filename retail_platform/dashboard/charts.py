@@ -209,11 +209,16 @@ def ranked_bars(frame: pd.DataFrame, value: str, label: str, title: str, money: 
         alt.Chart(data)
         .mark_bar(color=PRIMARY)
         .encode(
-            y=alt.Y(f"{label}:N", sort=list(data[label]), title=None, axis=alt.Axis(labelLimit=260)),
+            y=alt.Y(
+                f"{label}:N",
+                sort=list(data[label]),
+                title=None,
+                axis=alt.Axis(labelLimit=260, labelOverlap=False),
+            ),
             x=alt.X(f"{value}:Q", title=title, axis=MONEY_AXIS if money else COUNT_AXIS),
             tooltip=[alt.Tooltip(f"{label}:N", title=""), alt.Tooltip("text:N", title=title)],
         )
-        .properties(height=max(160, 24 * len(data)))
+        .properties(height=max(160, 26 * len(data)))
     )
     return _style(chart)
 
