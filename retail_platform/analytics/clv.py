@@ -208,20 +208,22 @@ def expected_purchases(bgf, horizon: float, frequency, recency, t) -> np.ndarray
 
     ``lifetimes`` evaluates the equation through ``log(2F1(...))``, which is NaN wherever the hypergeometric
     term is negative, as it legitimately is when a + b + x - 1 < 0 (low dropout fits such as this shop's;
-    lifetimes issue #302). Those customers get the same equation evaluated without the logarithm, and where
-    even that is not finite (a and b ~ 0: no dropout at all) its no-dropout limit.
+    lifetimes issue #302). Those customers get the same equation evaluated without the logarithm; repeat
+    buyers of a degenerate fit (a, b ~ 0), where it is 0 x infinity, get its limit.
     """
-    x = np.asarray(frequency, dtype="float64")
-    tx = np.asarray(recency, dtype="float64")
-    big_t = np.asarray(t, dtype="float64")
+    r, alpha, a, b = (float(bgf.params_[name]) for name in ("r", "alpha", "a", "b"))
+    all_x = np.asarray(frequency, dtype="float64")
+    all_tx = np.asarray(recency, dtype="float64")
+    all_t = np.asarray(t, dtype="float64")
     with np.errstate(all="ignore"):
-        value = np.asarray(bgf.conditional_expected_number_of_purchases_up_to_time(horizon, x, tx, big_t))
+        value = np.asarray(
+            bgf.conditional_expected_number_of_purchases_up_to_time(horizon, all_x, all_tx, all_t)
+        )
     broken = ~np.isfinite(value)
     if broken.any():
         from scipy.special import hyp2f1
 
-        r, alpha, a, b = (float(bgf.params_[name]) for name in ("r", "alpha", "a", "b"))
-        x, tx, big_t = x[broken], tx[broken], big_t[broken]
+        x, tx, big_t = all_x[broken], all_tx[broken], all_t[broken]
         hyp = hyp2f1(r + x, b + x, a + b + x - 1, horizon / (alpha + big_t + horizon))
         decay = ((alpha + big_t) / (alpha + big_t + horizon)) ** (r + x)
         numerator = (a + b + x - 1) / (a - 1) * (1 - hyp * decay)
@@ -231,12 +233,13 @@ def expected_purchases(bgf, horizon: float, frequency, recency, t) -> np.ndarray
         value = value.copy()
         with np.errstate(all="ignore"):
             value[broken] = numerator / denominator
-        still = ~np.isfinite(value)
-        if still.any():
-            # a + b + x - 1 ~ 0 (a degenerate fit of a few dozen customers, a and b ~ 0: no dropout): the
-            # equation's limit, a customer who stays, buys at their posterior rate (r + x) / (alpha + T)
-            x, big_t = np.asarray(frequency, dtype="float64"), np.asarray(t, dtype="float64")
-            value[still] = (r + x[still]) / (alpha + big_t[still]) * horizon
+    # a + b + x - 1 ~ 0 with x >= 1 happens only in a degenerate fit (a few dozen customers, a and b ~ 0: p is
+    # 0 or 1, and a repeat buyer's is 0). The equation is 0 x infinity there: use its limit, a customer who
+    # stays and buys at their posterior rate (r + x) / (alpha + T).
+    singular = (all_x >= 1) & ((np.abs(a + b + all_x - 1) < 1e-6) | ~np.isfinite(value))
+    if singular.any():
+        value = value.copy()
+        value[singular] = (r + all_x[singular]) / (alpha + all_t[singular]) * horizon
     return value
 
 
