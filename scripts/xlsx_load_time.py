@@ -97,17 +97,18 @@ def main() -> None:
     with _server(args.server) as server, scratch_database(server, "rp_xlsx") as url:
         engine = engine_for(url)
         migrate(engine)
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         result = load_file(
             engine, args.workbook, progress=lambda m: print(f"{time.perf_counter() - start:6.1f} s  {m}")
         )
-        seconds = time.perf_counter() - start
+        seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
         engine.dispose()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
         f"load step: {seconds:.1f} s for {result.lines_read:,} lines in {result.exports} sheets "
         f"({result.status}: {result.lines_loaded:,} loaded, {result.lines_already_present:,} already present, "
-        f"{result.lines_rejected:,} rejected); peak memory of this process {peak:.0f} MB"
+        f"{result.lines_rejected:,} rejected); CPU of this process meanwhile {cpu:.1f} s (all its threads: the "
+        f"machine may be shared); peak memory of this process {peak:.0f} MB"
     )
 
 
