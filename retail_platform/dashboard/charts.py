@@ -52,25 +52,13 @@ def net_sales(frame: pd.DataFrame, granularity: str = "month") -> alt.Chart:
 
 def orders(frame: pd.DataFrame, granularity: str = "month") -> alt.Chart:
     """Placed and canceled orders, side by side per month or as two lines per day."""
-    long = frame.melt(
-        id_vars=["period"],
-        value_vars=["placed_orders", "canceled_orders"],
-        var_name="kind",
-        value_name="orders",
-    )
-    long["kind"] = long["kind"].map({"placed_orders": "Placed", "canceled_orders": "Canceled"})
-    long["label"] = long["orders"].map(fmt.count)
-    long["when"] = long["period"].map(_when(granularity))
-    color = alt.Color(
-        "kind:N",
-        title=None,
-        scale=alt.Scale(domain=["Placed", "Canceled"], range=[PRIMARY, NEGATIVE]),
-        legend=alt.Legend(orient="top"),
+    long = _counts_by_kind(
+        frame, {"placed_orders": "Placed", "canceled_orders": "Canceled"}, "orders", granularity
     )
     encoding = {
         "x": _x(long.drop_duplicates("when"), granularity),
         "y": alt.Y("orders:Q", title="Orders (invoices)", axis=COUNT_AXIS),
-        "color": color,
+        "color": _kind_color(["Placed", "Canceled"], [PRIMARY, NEGATIVE]),
         "tooltip": [
             alt.Tooltip("when:N", title="Period"),
             alt.Tooltip("kind:N", title="Orders"),
@@ -111,27 +99,16 @@ def growth(frame: pd.DataFrame) -> alt.Chart:
 
 def customers(frame: pd.DataFrame) -> alt.Chart:
     """Existing and new customers stacked per month, so acquisition and retention are read together."""
-    long = frame.melt(
-        id_vars=["period"],
-        value_vars=["existing_customers", "new_customers"],
-        var_name="kind",
-        value_name="customers",
+    long = _counts_by_kind(
+        frame, {"existing_customers": "Existing", "new_customers": "New"}, "customers", "month"
     )
-    long["kind"] = long["kind"].map({"existing_customers": "Existing", "new_customers": "New"})
-    long["label"] = long["customers"].map(fmt.count)
-    long["when"] = long["period"].map(fmt.month_label)
     chart = (
         alt.Chart(long)
         .mark_bar()
         .encode(
             x=_x(long.drop_duplicates("when"), "month"),
             y=alt.Y("customers:Q", title="Active customers", axis=COUNT_AXIS, stack="zero"),
-            color=alt.Color(
-                "kind:N",
-                title=None,
-                scale=alt.Scale(domain=["Existing", "New"], range=[PRIMARY, SECONDARY]),
-                legend=alt.Legend(orient="top"),
-            ),
+            color=_kind_color(["Existing", "New"], [PRIMARY, SECONDARY]),
             order=alt.Order("kind:N", sort="ascending"),
             tooltip=[
                 alt.Tooltip("when:N", title="Month"),
@@ -248,3 +225,22 @@ def customer_history(frame: pd.DataFrame) -> alt.Chart:
 
 def _when(granularity: str):
     return fmt.month_label if granularity == "month" else fmt.day_label
+
+
+def _counts_by_kind(
+    frame: pd.DataFrame, kinds: dict[str, str], value_name: str, granularity: str
+) -> pd.DataFrame:
+    """The ``kinds`` columns (name -> label) as one long frame of (period, kind, value, label, when), so
+    several counts share one chart with a colour per kind."""
+    long = frame.melt(id_vars=["period"], value_vars=list(kinds), var_name="kind", value_name=value_name)
+    long["kind"] = long["kind"].map(kinds)
+    long["label"] = long[value_name].map(fmt.count)
+    long["when"] = long["period"].map(_when(granularity))
+    return long
+
+
+def _kind_color(kinds: list[str], colors: list[str]) -> alt.Color:
+    """One colour per kind, in the legend above the chart."""
+    return alt.Color(
+        "kind:N", title=None, scale=alt.Scale(domain=kinds, range=colors), legend=alt.Legend(orient="top")
+    )

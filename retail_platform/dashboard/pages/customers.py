@@ -13,6 +13,7 @@ import streamlit as st
 
 from retail_platform.dashboard import charts, data
 from retail_platform.dashboard import formatting as fmt
+from retail_platform.dashboard.layout import show_table
 
 CLV, RECOMMENDATIONS, ACTIONS = "customer_lifetime_value", "product_recommendations", "customer_actions"
 NOT_COMPUTED = "not computed yet"
@@ -37,20 +38,17 @@ def _segments() -> None:
     with right:
         st.markdown("**Customers per segment**")
         st.altair_chart(charts.segments(segments[segments["customers"] > 0]), width="stretch")
-    st.dataframe(
-        fmt.table(
-            segments,
-            {
-                "segment": ("Segment", None),
-                "customers": ("Customers", fmt.count),
-                "share_of_customers": ("Share", fmt.share),
-                "mean_recency_days": ("Days since last order (mean)", fmt.count),
-                "mean_frequency": ("Orders (mean)", fmt.decimal),
-                "mean_monetary": ("Spend (mean)", fmt.money),
-                "total_monetary": ("Spend (total)", fmt.money),
-            },
-        ),
-        hide_index=True,
+    show_table(
+        segments,
+        {
+            "segment": "Segment",
+            "customers": ("Customers", fmt.count),
+            "share_of_customers": ("Share", fmt.share),
+            "mean_recency_days": ("Days since last order (mean)", fmt.count),
+            "mean_frequency": ("Orders (mean)", fmt.decimal),
+            "mean_monetary": ("Spend (mean)", fmt.money),
+            "total_monetary": ("Spend (total)", fmt.money),
+        },
     )
 
 
@@ -106,19 +104,16 @@ def _profile(customer_id: int, models: set[str]) -> None:
     if not invoices.empty:
         st.markdown("**History**: spend per month, net of cancellations")
         st.altair_chart(charts.customer_history(invoices), width="stretch")
-        st.dataframe(
-            fmt.table(
-                invoices,
-                {
-                    "invoice_no": ("Invoice", None),
-                    "invoice_date": ("Date", fmt.day_label),
-                    "country": ("Country", None),
-                    "lines": ("Lines", fmt.count),
-                    "units": ("Units", fmt.count),
-                    "amount": ("Amount", lambda v: fmt.money(v, 2)),
-                },
-            ),
-            hide_index=True,
+        show_table(
+            invoices,
+            {
+                "invoice_no": "Invoice",
+                "invoice_date": ("Date", fmt.day_label),
+                "country": "Country",
+                "lines": ("Lines", fmt.count),
+                "units": ("Units", fmt.count),
+                "amount": ("Amount", lambda v: fmt.money(v, 2)),
+            },
         )
 
 
@@ -157,17 +152,14 @@ def _model_figures(customer_id: int, models: set[str]) -> None:
             not_computed("Recommended products")
         else:
             st.markdown("**Recommended products**")
-            st.dataframe(
-                fmt.table(
-                    recommended,
-                    {
-                        "rank": ("#", fmt.count),
-                        "stock_code": ("Product", None),
-                        "description": ("Description", None),
-                        "source": ("Why", None),
-                    },
-                ),
-                hide_index=True,
+            show_table(
+                recommended,
+                {
+                    "rank": ("#", fmt.count),
+                    "stock_code": "Product",
+                    "description": "Description",
+                    "source": "Why",
+                },
             )
 
 
@@ -178,18 +170,15 @@ def _search(models: set[str]) -> None:
         top = data.frame("top_customers")
         if not top.empty:
             st.caption("Type a customer ID. The customers who spent most:")
-            st.dataframe(
-                fmt.table(
-                    top,
-                    {
-                        "customer_id": ("Customer ID", None),
-                        "segment": ("Segment", None),
-                        "frequency": ("Orders", fmt.count),
-                        "monetary": ("Spend", fmt.money),
-                        "recency_days": ("Days since last order", fmt.count),
-                    },
-                ),
-                hide_index=True,
+            show_table(
+                top,
+                {
+                    "customer_id": "Customer ID",
+                    "segment": "Segment",
+                    "frequency": ("Orders", fmt.count),
+                    "monetary": ("Spend", fmt.money),
+                    "recency_days": ("Days since last order", fmt.count),
+                },
             )
         return
     try:

@@ -9,6 +9,7 @@ import streamlit as st
 from retail_platform.dashboard import data
 from retail_platform.dashboard import formatting as fmt
 from retail_platform.dashboard.data import MONITOR
+from retail_platform.dashboard.layout import show_table
 
 ALERT_KINDS = (
     ("check_failure", "Failing checks"),
@@ -50,19 +51,16 @@ def _alerts() -> None:
                 st.success(f"No {title.lower()}", icon=":material/check_circle:")
     if not alerts.empty:
         kinds = dict(ALERT_KINDS)
-        st.dataframe(
-            fmt.table(
-                alerts,
-                {
-                    "kind": ("Alert", lambda kind: kinds.get(kind, fmt.label(kind)).removesuffix("s")),
-                    "severity": ("Severity", None),
-                    "asset_key": ("Asset", lambda v: fmt.NOT_AVAILABLE if v is None else v),
-                    "check_name": ("Check", lambda v: fmt.NOT_AVAILABLE if v is None else v),
-                    "message": ("Message", None),
-                    "raised_at": ("Since", _when),
-                },
-            ),
-            hide_index=True,
+        show_table(
+            alerts,
+            {
+                "kind": ("Alert", lambda kind: kinds.get(kind, fmt.label(kind)).removesuffix("s")),
+                "severity": "Severity",
+                "asset_key": ("Asset", lambda v: fmt.NOT_AVAILABLE if v is None else v),
+                "check_name": ("Check", lambda v: fmt.NOT_AVAILABLE if v is None else v),
+                "message": "Message",
+                "raised_at": ("Since", _when),
+            },
         )
 
 
@@ -76,40 +74,34 @@ def render() -> None:
     if loads.empty:
         st.info("No file loaded yet.")
     else:
-        st.dataframe(
-            fmt.table(
-                loads,
-                {
-                    "file_name": ("File", None),
-                    "status": ("Status", None),
-                    "lines_read": ("Read", fmt.count),
-                    "lines_loaded": ("Loaded", fmt.count),
-                    "lines_already_present": ("Already present", fmt.count),
-                    "lines_rejected": ("Rejected", fmt.count),
-                    "seconds": ("Seconds", fmt.decimal),
-                    "finished_at": ("Finished", _when),
-                },
-            ),
-            hide_index=True,
+        show_table(
+            loads,
+            {
+                "file_name": "File",
+                "status": "Status",
+                "lines_read": ("Read", fmt.count),
+                "lines_loaded": ("Loaded", fmt.count),
+                "lines_already_present": ("Already present", fmt.count),
+                "lines_rejected": ("Rejected", fmt.count),
+                "seconds": ("Seconds", fmt.decimal),
+                "finished_at": ("Finished", _when),
+            },
         )
     st.subheader("Rejected files and lines")
     rejections = data.frame("rejections", MONITOR)
     if rejections.empty:
         st.success("Nothing rejected", icon=":material/check_circle:")
     else:
-        st.dataframe(
-            fmt.table(
-                rejections,
-                {
-                    "file_name": ("File", None),
-                    "status": ("Status", None),
-                    "column_name": ("Column", lambda v: "(whole file)" if v is None or pd.isna(v) else v),
-                    "lines": ("Lines", fmt.count),
-                    "reason": ("Reason (example)", None),
-                    "first_row": ("First row", fmt.count),
-                },
-            ),
-            hide_index=True,
+        show_table(
+            rejections,
+            {
+                "file_name": "File",
+                "status": "Status",
+                "column_name": ("Column", lambda v: "(whole file)" if v is None or pd.isna(v) else v),
+                "lines": ("Lines", fmt.count),
+                "reason": "Reason (example)",
+                "first_row": ("First row", fmt.count),
+            },
         )
 
 

@@ -10,6 +10,7 @@ import streamlit as st
 
 from retail_platform.dashboard import charts, data
 from retail_platform.dashboard import formatting as fmt
+from retail_platform.dashboard.layout import show_table
 
 ALL_COUNTRIES = "All countries"
 MEASURES = ("net_sales", "placed_orders", "canceled_orders")
@@ -82,17 +83,14 @@ def render() -> None:
         st.altair_chart(charts.growth(series), width="stretch")
     with st.expander("The figures"):
         label = fmt.month_label if granularity == "month" else fmt.day_label
-        st.dataframe(
-            fmt.table(
-                series,
-                {
-                    "period": (granularity.capitalize(), label),
-                    "net_sales": ("Net sales", fmt.money),
-                    "placed_orders": ("Placed orders", fmt.count),
-                    "canceled_orders": ("Canceled orders", fmt.count),
-                },
-            ),
-            hide_index=True,
+        show_table(
+            series,
+            {
+                "period": (granularity.capitalize(), label),
+                "net_sales": ("Net sales", fmt.money),
+                "placed_orders": ("Placed orders", fmt.count),
+                "canceled_orders": ("Canceled orders", fmt.count),
+            },
         )
     st.caption(
         "A partial first or last month (the range cuts it) shows only its days in range. Net sales include "
