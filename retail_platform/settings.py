@@ -105,6 +105,8 @@ class Settings:
     ui_url: str = "http://127.0.0.1:3000"
     dashboard_host: str = "127.0.0.1"
     dashboard_port: int = 8501
+    webapp_role: str = "retail_webapp"
+    webapp_password: str | None = field(default=None, repr=False)  # only `create-webapp-role` reads it
     refresh_interval_seconds: int = 15
     full_refresh_cron: str = "0 3 * * 1"
     file_drop: FileDropSettings = field(default_factory=FileDropSettings)
@@ -177,6 +179,8 @@ def load_settings(environ: Mapping[str, str] | None = None, *, home: str | None 
         ui_url=read.text("RETAIL_UI_URL", "http://127.0.0.1:3000").rstrip("/"),
         dashboard_host=read.text("RETAIL_DASHBOARD_HOST", "127.0.0.1"),
         dashboard_port=read.integer("RETAIL_DASHBOARD_PORT", 8501),
+        webapp_role=read.text("RETAIL_WEBAPP_ROLE", "retail_webapp"),
+        webapp_password=read.text("RETAIL_WEBAPP_PASSWORD"),
         refresh_interval_seconds=read.integer("RETAIL_REFRESH_INTERVAL_SECONDS", 15),
         full_refresh_cron=read.text("RETAIL_FULL_REFRESH_CRON", "0 3 * * 1"),
         file_drop=FileDropSettings(

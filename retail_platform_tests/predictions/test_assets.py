@@ -163,6 +163,15 @@ def test_checks_catch_their_faults(database_url, loaded, paths):
             text("DELETE FROM marts.customer_lifetime_value WHERE customer_id = :c"), {"c": customer}
         )
     assert _check(loaded, "customer_lifetime_value_one_row_per_customer").failed_rows == 1
+    assert _check(loaded, "customer_lifetime_value_valid").failed_rows == 0
+    with loaded.begin() as conn:
+        conn.execute(
+            text(
+                "UPDATE marts.customer_lifetime_value SET clv_12m = -1"  # a negative lifetime value
+                " WHERE customer_id = (SELECT min(customer_id) FROM marts.customer_lifetime_value)"
+            )
+        )
+    assert _check(loaded, "customer_lifetime_value_valid").failed_rows == 1
 
     with loaded.begin() as conn:
         conn.execute(
