@@ -71,6 +71,22 @@ def _skip(result: dg.SensorResult) -> str:
     return result.skip_reason.skip_message
 
 
+def _drop_and_settle(tick: Ticker, name: str, t0: float) -> dg.RunRequest:
+    """The one run request for ``name``, dropped just before ``t0``: seen at ``t0``, ready a settle window
+    later."""
+    _drop(tick.landing, name)
+    tick(t0)
+    (request,) = tick(t0 + SETTLE + 1).run_requests
+    return request
+
+
+def _record_load_run(
+    instance: dg.DagsterInstance, request: dg.RunRequest, status: dg.DagsterRunStatus
+) -> None:
+    """A run of the load job for ``request`` in ``status``, as the daemon would have launched it."""
+    create_run_for_test(instance, job_name="load_file_job", status=status, tags=dict(request.tags))
+
+
 def test_a_file_is_ready_once_its_size_and_mtime_stay_the_same_across_ticks(instance, landing):
     tick = Ticker(instance, landing)
     t0 = time.time()
@@ -132,12 +148,8 @@ def test_files_with_old_modification_times_are_seen_and_loaded_oldest_first(inst
 def test_one_run_per_file_and_none_while_its_run_is_in_flight(instance, landing):
     tick = Ticker(instance, landing)
     t0 = time.time()
-    _drop(landing, "a.csv")
-    tick(t0)
-    (request,) = tick(t0 + SETTLE + 1).run_requests
-    create_run_for_test(
-        instance, job_name="load_file_job", status=dg.DagsterRunStatus.NOT_STARTED, tags=dict(request.tags)
-    )
+    request = _drop_and_settle(tick, "a.csv", t0)
+    _record_load_run(instance, request, dg.DagsterRunStatus.NOT_STARTED)
     reason = _skip(tick(t0 + 30))
     assert "1 load run(s) queued or running" in reason
 
@@ -146,13 +158,9 @@ def test_the_same_content_under_a_new_name_gets_a_run_of_its_own(instance, landi
     """The loader records it as a duplicate of the first load (that is what the run is for)."""
     tick = Ticker(instance, landing)
     t0 = time.time()
-    first = _drop(landing, "orig.csv")
-    tick(t0)
-    (request,) = tick(t0 + SETTLE + 1).run_requests
-    create_run_for_test(
-        instance, job_name="load_file_job", status=dg.DagsterRunStatus.SUCCESS, tags=dict(request.tags)
-    )
-    first.rename(landing / "copy_of_orig.csv")
+    request = _drop_and_settle(tick, "orig.csv", t0)
+    _record_load_run(instance, request, dg.DagsterRunStatus.SUCCESS)
+    (landing / "orig.csv").rename(landing / "copy_of_orig.csv")
     tick(t0 + 20)
     (again,) = tick(t0 + 20 + SETTLE + 1).run_requests
     assert again.tags[TAG_FILE] == "copy_of_orig.csv" and again.run_key.endswith("#1")
@@ -162,12 +170,8 @@ def test_the_same_content_under_a_new_name_gets_a_run_of_its_own(instance, landi
 def test_the_same_file_dropped_again_after_a_successful_load_gets_the_next_run_key(instance, landing):
     tick = Ticker(instance, landing)
     t0 = time.time()
-    _drop(landing, "b.csv")
-    tick(t0)
-    (request,) = tick(t0 + SETTLE + 1).run_requests
-    create_run_for_test(
-        instance, job_name="load_file_job", status=dg.DagsterRunStatus.SUCCESS, tags=dict(request.tags)
-    )
+    request = _drop_and_settle(tick, "b.csv", t0)
+    _record_load_run(instance, request, dg.DagsterRunStatus.SUCCESS)
     # Dagster would silently skip a second request with the same run key: the sensor asks for attempt 2.
     (again,) = tick(t0 + 30).run_requests
     assert again.run_key == request.run_key.replace("#1", "#2")
@@ -176,12 +180,8 @@ def test_the_same_file_dropped_again_after_a_successful_load_gets_the_next_run_k
 def test_a_failed_load_is_retried_under_a_new_run_key_after_a_backoff(instance, landing):
     tick = Ticker(instance, landing)
     t0 = time.time()
-    _drop(landing, "c.csv")
-    tick(t0)
-    (request,) = tick(t0 + SETTLE + 1).run_requests
-    create_run_for_test(
-        instance, job_name="load_file_job", status=dg.DagsterRunStatus.FAILURE, tags=dict(request.tags)
-    )
+    request = _drop_and_settle(tick, "c.csv", t0)
+    _record_load_run(instance, request, dg.DagsterRunStatus.FAILURE)
     now = time.time()
     reason = _skip(tick(now + 5))
     assert "retrying after a backoff" in reason and "c.csv" in reason and "retry 2 in" in reason
@@ -192,13 +192,9 @@ def test_a_failed_load_is_retried_under_a_new_run_key_after_a_backoff(instance, 
 def test_retries_stop_after_max_attempts_and_the_reason_says_what_to_do(instance, landing):
     tick = Ticker(instance, landing, max_attempts=3)
     t0 = time.time()
-    _drop(landing, "d.csv")
-    tick(t0)
-    (request,) = tick(t0 + SETTLE + 1).run_requests
+    request = _drop_and_settle(tick, "d.csv", t0)
     for _ in range(3):
-        create_run_for_test(
-            instance, job_name="load_file_job", status=dg.DagsterRunStatus.FAILURE, tags=dict(request.tags)
-        )
+        _record_load_run(instance, request, dg.DagsterRunStatus.FAILURE)
     reason = _skip(tick(time.time() + 3600))
     assert "stopped retrying" in reason and "3 failed runs in a row" in reason and "re-execute" in reason
 
@@ -215,12 +211,7 @@ def test_a_burst_of_files_is_drained_a_few_runs_at_a_time(instance, landing):
     assert len(result.run_requests) == 4
     assert len(tick.cursor) < 100_000  # 300 files: about 150 bytes each
     for request in result.run_requests:
-        create_run_for_test(
-            instance,
-            job_name="load_file_job",
-            status=dg.DagsterRunStatus.NOT_STARTED,
-            tags=dict(request.tags),
-        )
+        _record_load_run(instance, request, dg.DagsterRunStatus.NOT_STARTED)
     reason = _skip(tick(t0 + 20))
     assert "4 load run(s) queued or running (at most 4)" in reason
     assert "296 more ready file(s) wait their turn" in reason
