@@ -16,16 +16,22 @@ import tempfile
 import time
 from pathlib import Path
 
+from retail_platform.dashboard.layout import PAGE_LIST
 from retail_platform_tests.dashboard.test_browser import CHROMIUM, CHROMIUM_ARGS, _healthy
 from retail_platform_tests.processes import BIN, Process, free_port
 
-# page title in the sidebar, url path, the text of the page's last element (shown once the run is over)
-PAGES = (
-    ("Overview", "", "Net sales: every loaded line"),
-    ("Trends", "trends", "A partial first or last month"),
-    ("Customers", "customers", "Find a customer"),
-    ("Products", "products", "Net sales are net of cancellations"),
-    ("Data health", "health", "Rejected files and lines"),
+# page title in the sidebar -> the text of the page's last element (shown once the run is over)
+LAST_ELEMENTS = {
+    "Overview": "Net sales: every loaded line",
+    "Trends": "A partial first or last month",
+    "Customers": "Find a customer",
+    "Products": "Net sales are net of cancellations",
+    "Data health": "Rejected files and lines",
+}
+# title, url path (the file's name; none for the default page), last element: every page of the app
+PAGES = tuple(
+    (title, "" if index == 0 else Path(file).stem, LAST_ELEMENTS[title])
+    for index, (file, title, _icon) in enumerate(PAGE_LIST)
 )
 SCREENSHOT_WIDTH = 1000
 

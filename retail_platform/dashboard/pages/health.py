@@ -11,6 +11,7 @@ from retail_platform.dashboard import formatting as fmt
 from retail_platform.dashboard.data import MONITOR
 from retail_platform.dashboard.layout import show_table
 
+FILE_COLUMNS: fmt.Columns = {"file_name": "File", "status": "Status"}  # how both tables of files start
 ALERT_KINDS = (
     ("check_failure", "Failing checks"),
     ("stale_asset", "Stale assets"),
@@ -77,8 +78,7 @@ def render() -> None:
         show_table(
             loads,
             {
-                "file_name": "File",
-                "status": "Status",
+                **FILE_COLUMNS,
                 "lines_read": ("Read", fmt.count),
                 "lines_loaded": ("Loaded", fmt.count),
                 "lines_already_present": ("Already present", fmt.count),
@@ -95,8 +95,7 @@ def render() -> None:
         show_table(
             rejections,
             {
-                "file_name": "File",
-                "status": "Status",
+                **FILE_COLUMNS,
                 "column_name": ("Column", lambda v: "(whole file)" if v is None or pd.isna(v) else v),
                 "lines": ("Lines", fmt.count),
                 "reason": "Reason (example)",

@@ -7,7 +7,7 @@ import streamlit as st
 
 from retail_platform.dashboard import charts, data
 from retail_platform.dashboard import formatting as fmt
-from retail_platform.dashboard.layout import show_table
+from retail_platform.dashboard.layout import nothing_to_show, show_table
 
 SHOWN = 20
 TOGETHER = 10
@@ -48,8 +48,7 @@ def _bought_together(products: pd.DataFrame) -> None:
     chosen = st.selectbox("Product", list(labels), key="product")
     stock_code = labels[chosen]
     together = data.frame("bought_together", stock_code=stock_code, limit=TOGETHER)
-    if together.empty:
-        st.info("This product has not been bought with another product yet.")
+    if nothing_to_show(together, "This product has not been bought with another product yet."):
         return
     together["product"] = [
         product_label(c, d) for c, d in zip(together["stock_code"], together["description"], strict=True)
@@ -73,8 +72,7 @@ def _bought_together(products: pd.DataFrame) -> None:
 def render() -> None:
     st.title("Products")
     products = data.frame("top_products")
-    if products.empty:
-        st.info("No product sales loaded yet.")
+    if nothing_to_show(products, "No product sales loaded yet."):
         return
     _top_products(products)
     _bought_together(products)
