@@ -4,11 +4,12 @@
     .venv/bin/python -m retail_platform.bench_predictions --rows 1067371
 
 A benchmark, not a test: it asserts nothing. In a scratch database on the server (``--server``, default
-``RETAIL_WAREHOUSE_URL``), it loads the file (or ``--rows`` generated lines), builds ``clean.order_lines`` and
+``RETAIL_WAREHOUSE_URL``, else a private embedded server started for the run), it loads the file (or ``--rows`` generated lines), builds ``clean.order_lines`` and
 ``marts.rfm_scores`` (not timed), then materializes the branch (CLV, its evaluation, recommendations and
 theirs, next best actions, the decile chart, and every check on them) in one in-process run, and prints the
 evaluations (MAE, AUC, hit rate against their baselines, time split at the last ``--horizon`` days), the fit
-times, the time of every step, the branch's wall time and the peak memory of this process and of the server.
+times, the time of every step, the branch's wall time, the CPU time of this process and of the server (a
+machine shared with other work stretches wall times; CPU time much less) and the peak memory of both.
 """
 
 from __future__ import annotations
@@ -23,6 +24,25 @@ from pathlib import Path
 import dagster as dg
 import pandas as pd
 from sqlalchemy import text
+
+
+def _server_cpu_s(server) -> float | None:
+    """CPU seconds used so far by the server: its live processes, plus what its exited children used (the
+    postmaster's cutime/cstime). None when the server is not on this machine."""
+    if not server.available:
+        return None
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in server._processes():
+        try:
+            with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+        if pid == server._postmaster:
+            total += int(fields[13]) + int(fields[14])  # cutime, cstime: children already gone
+    return total / ticks
 
 
 def _branch():
@@ -95,6 +115,8 @@ def run(server_url: str, path: Path, horizon_days: int, workdir: Path) -> int:
             }
             reset_peak_rss()
             with ServerMemory(url) as server:
+                server_cpu = _server_cpu_s(server)
+                cpu = os.times()
                 started = time.perf_counter()
                 result = dg.materialize(
                     [*assets, *checks],
@@ -103,6 +125,11 @@ def run(server_url: str, path: Path, horizon_days: int, workdir: Path) -> int:
                     run_config=config,
                 )
                 branch_s = time.perf_counter() - started
+                after = os.times()
+                process_cpu_s = (after.user - cpu.user) + (after.system - cpu.system)
+                server_after = _server_cpu_s(server)
+                server_cpu_s = None if server_cpu is None else server_after - server_cpu
+                load = os.getloadavg()[0]
             steps = {
                 stat.step_key: (stat.end_time or 0) - (stat.start_time or 0)
                 for stat in instance.get_run_step_stats(result.run_id)
@@ -123,6 +150,9 @@ def run(server_url: str, path: Path, horizon_days: int, workdir: Path) -> int:
         ]
         engine.dispose()
     _print(path, lines, prepared_s, branch_s, steps, metadata, clv_eval, rec_eval, actions, checks_failed)
+    server_text = "not measurable" if server_cpu_s is None else f"{server_cpu_s:.2f} s"
+    print(f"CPU during the branch: this process {process_cpu_s:.2f} s, server {server_text}; "
+          f"load average at its end {load:.1f} on {os.cpu_count()} cores")  # fmt: skip
     print(f"peak memory: this process {peak_rss_mb():,.0f} MiB during the branch; server "
           + (f"{server.peak_mb:,.0f} MiB (largest process)" if server.peak_mb is not None else "not measurable"))  # fmt: skip
     return 0 if result.success else 1
@@ -163,7 +193,10 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument(
-        "--server", default=os.environ.get("RETAIL_WAREHOUSE_URL"), help="PostgreSQL server URL"
+        "--server",
+        default=os.environ.get("RETAIL_WAREHOUSE_URL"),
+        help="PostgreSQL server URL (default: RETAIL_WAREHOUSE_URL, else a private embedded server, so that the "
+        "server's CPU time is this run's alone)",
     )
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--file", type=Path, help="a drop to load (e.g. the real sheet)")
@@ -171,9 +204,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=20091201)
     parser.add_argument("--horizon", type=int, default=90, help="horizon and holdout days (default 90)")
     args = parser.parse_args(argv)
-    if not args.server:
-        parser.error("--server or RETAIL_WAREHOUSE_URL is required")
     from retail_platform.warehouse.connection import libpq_url
+    from retail_platform.warehouse.embedded import start_embedded, stop_embedded
 
     with tempfile.TemporaryDirectory(prefix="retail_bench_predictions_") as folder:
         workdir = Path(folder)
@@ -183,7 +215,13 @@ def main(argv: list[str] | None = None) -> int:
 
             path = workdir / f"sample_{args.rows}.csv"
             write_sample(path, args.rows, args.seed)
-        return run(libpq_url(args.server), path.resolve(), args.horizon, workdir)
+        if args.server:
+            return run(libpq_url(args.server), path.resolve(), args.horizon, workdir)
+        pgdata = workdir / "pgdata"
+        try:
+            return run(start_embedded(pgdata, database="postgres"), path.resolve(), args.horizon, workdir)
+        finally:
+            stop_embedded(pgdata)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ from sqlalchemy import Engine, text
 
 from retail_platform.ingestion.summary import run_totals
 from retail_platform.settings import RetailPaths
+from retail_platform.warehouse.sql_files import read_sql
 
 
 def _money(value) -> str:
@@ -16,17 +17,8 @@ def print_run_summary(engine: Engine, result, paths: RetailPaths, seconds: float
     """Print the summary; True when the run succeeded, no file was rejected and no ERROR check failed."""
     run_id = result.run_id
     with engine.connect() as conn:
-        files = conn.execute(
-            text(
-                "SELECT file_name, status, lines_read, lines_loaded, lines_already_present, lines_rejected, error"
-                " FROM raw.file_loads WHERE run_id = :run_id ORDER BY load_id"
-            ),
-            {"run_id": run_id},
-        ).all()
-        totals = conn.execute(
-            text("SELECT count(*), min(month), max(month), sum(net_sales) FROM marts.monthly_kpis")
-        ).one()
-        lines_total = conn.execute(text("SELECT count(*) FROM raw.transactions")).scalar_one()
+        files = conn.execute(text(read_sql("queries/run_summary_files.sql")), {"run_id": run_id}).all()
+        warehouse = conn.execute(text(read_sql("queries/run_summary_warehouse.sql"))).one()
         segments = conn.execute(
             text(
                 "SELECT segment, customers, share_of_customers FROM marts.rfm_segments ORDER BY customers DESC"
@@ -51,10 +43,11 @@ def print_run_summary(engine: Engine, result, paths: RetailPaths, seconds: float
             f"  {'total':<38} {'':<9} read {total['lines_read']:>9,}  loaded {total['lines_loaded']:>9,}"
             f"  present {total['lines_already_present']:>9,}  rejected {total['lines_rejected']:>7,}"
         )
-    print(f"Warehouse: {lines_total:,} lines in raw.transactions")
-    if totals[0]:
+    print(f"Warehouse: {warehouse.lines:,} lines in raw.transactions")
+    if warehouse.months:
         print(
-            f"Months covered: {totals[0]} ({totals[1]:%b %Y} to {totals[2]:%b %Y}); net sales {_money(totals[3])}"
+            f"Months covered: {warehouse.months} ({warehouse.first_month:%b %Y} to {warehouse.last_month:%b %Y});"
+            f" net sales {_money(warehouse.net_sales)}"
         )
     if segments:
         print("RFM segments: " + ", ".join(f"{s.segment} {s.customers:,}" for s in segments if s.customers))

@@ -24,32 +24,31 @@ from pathlib import Path
 DEFAULT_HOME = ".retail_platform"
 
 
+# The folders under RETAIL_HOME, by attribute name.
+HOME_FOLDERS = {
+    "archive": "archive",
+    "rejected": "rejected",
+    "charts": "charts",
+    "pgdata": "pgdata",
+    "dagster_home": "dagster",
+}
+
+
 @dataclass(frozen=True)
 class RetailPaths:
     """The folders the platform reads and writes, all derived from ``RETAIL_HOME``."""
 
     home: Path
     landing: Path
+    archive: Path = field(init=False)
+    rejected: Path = field(init=False)
+    charts: Path = field(init=False)
+    pgdata: Path = field(init=False)
+    dagster_home: Path = field(init=False)
 
-    @property
-    def archive(self) -> Path:
-        return self.home / "archive"
-
-    @property
-    def rejected(self) -> Path:
-        return self.home / "rejected"
-
-    @property
-    def charts(self) -> Path:
-        return self.home / "charts"
-
-    @property
-    def pgdata(self) -> Path:
-        return self.home / "pgdata"
-
-    @property
-    def dagster_home(self) -> Path:
-        return self.home / "dagster"
+    def __post_init__(self) -> None:
+        for attribute, folder in HOME_FOLDERS.items():
+            object.__setattr__(self, attribute, self.home / folder)
 
     def ensure(self) -> RetailPaths:
         for folder in (self.home, self.landing, self.archive, self.rejected, self.charts, self.dagster_home):
@@ -108,6 +107,8 @@ class Settings:
     ui_url: str = "http://127.0.0.1:3000"
     dashboard_host: str = "127.0.0.1"
     dashboard_port: int = 8501
+    webapp_role: str = "retail_webapp"
+    webapp_password: str | None = field(default=None, repr=False)  # only `create-webapp-role` reads it
     refresh_interval_seconds: int = 15
     full_refresh_cron: str = "0 3 * * 1"
     file_drop: FileDropSettings = field(default_factory=FileDropSettings)
@@ -180,6 +181,8 @@ def load_settings(environ: Mapping[str, str] | None = None, *, home: str | None 
         ui_url=read.text("RETAIL_UI_URL", "http://127.0.0.1:3000").rstrip("/"),
         dashboard_host=read.text("RETAIL_DASHBOARD_HOST", "127.0.0.1"),
         dashboard_port=read.integer("RETAIL_DASHBOARD_PORT", 8501),
+        webapp_role=read.text("RETAIL_WEBAPP_ROLE", "retail_webapp"),
+        webapp_password=read.text("RETAIL_WEBAPP_PASSWORD"),
         refresh_interval_seconds=read.integer("RETAIL_REFRESH_INTERVAL_SECONDS", 15),
         full_refresh_cron=read.text("RETAIL_FULL_REFRESH_CRON", "0 3 * * 1"),
         file_drop=FileDropSettings(

@@ -100,8 +100,10 @@ def summarize(days: pd.DataFrame, snapshot: pd.Timestamp) -> pd.DataFrame:
 
 
 # Penalties tried, in order, when a fit does not converge (lifetimes' own advice: "try adding a larger
-# penalizer"); small samples need them, the shop's full history does not.
+# penalizer"), first at lifetimes' default tolerance, then at a looser one (a flat likelihood, as a few dozen
+# customers give, makes scipy stop with "precision loss" at 1e-7); the shop's full history needs neither.
 PENALIZER_FALLBACKS = (0.001, 0.01, 0.1, 1.0)
+TOLERANCES = (1e-7, 1e-5)
 
 
 @dataclass
@@ -125,19 +127,21 @@ class FittedModels:
 
 
 def _fit_with_fallbacks(make, fit, penalizer_coef: float, usable=lambda model: True):
-    """``fit(make(coef))`` for the first penalty that converges to a usable model; (model, coef)."""
+    """``fit(make(coef), tol)`` for the first penalty and tolerance that converge to a usable model;
+    (model, coef)."""
     lifetimes = _lifetimes()
     problems = []
-    for coef in dict.fromkeys((float(penalizer_coef), *PENALIZER_FALLBACKS)):
-        model = make(coef)
-        try:
-            fit(model)
-        except lifetimes.utils.ConvergenceError:
-            problems.append(f"{coef:g}: did not converge")
-            continue
-        if usable(model):
-            return model, coef
-        problems.append(f"{coef:g}: unusable parameters {model.params_.to_dict()}")
+    for tol in TOLERANCES:
+        for coef in dict.fromkeys((float(penalizer_coef), *PENALIZER_FALLBACKS)):
+            model = make(coef)
+            try:
+                fit(model, tol)
+            except lifetimes.utils.ConvergenceError:
+                problems.append(f"{coef:g} at tol {tol:g}: did not converge")
+                continue
+            if usable(model):
+                return model, coef
+            problems.append(f"{coef:g} at tol {tol:g}: unusable parameters {model.params_.to_dict()}")
     raise ValueError("no fit: " + "; ".join(problems))
 
 
@@ -154,7 +158,7 @@ def fit_models(summary: pd.DataFrame, penalizer_coef: float = 0.0, order_value: 
     with contextlib.redirect_stdout(io.StringIO()):  # lifetimes prints scipy's report of a failed fit
         bgf, bg_coef = _fit_with_fallbacks(
             lambda coef: lifetimes.BetaGeoFitter(penalizer_coef=coef),
-            lambda model: model.fit(summary["frequency"], summary["recency"], summary["t"]),
+            lambda model, tol: model.fit(summary["frequency"], summary["recency"], summary["t"], tol=tol),
             penalizer_coef,
         )
         purchases_s = time.perf_counter() - started
@@ -163,7 +167,7 @@ def fit_models(summary: pd.DataFrame, penalizer_coef: float = 0.0, order_value: 
             with contextlib.suppress(ValueError):
                 ggf, gg_coef = _fit_with_fallbacks(
                     lambda coef: lifetimes.GammaGammaFitter(penalizer_coef=coef),
-                    lambda model: model.fit(repeat["frequency"], repeat["monetary"]),
+                    lambda model, tol: model.fit(repeat["frequency"], repeat["monetary"], tol=tol),
                     0.0,
                     usable=lambda model: model.params_["q"] > 1,
                 )
@@ -204,19 +208,22 @@ def expected_purchases(bgf, horizon: float, frequency, recency, t) -> np.ndarray
 
     ``lifetimes`` evaluates the equation through ``log(2F1(...))``, which is NaN wherever the hypergeometric
     term is negative, as it legitimately is when a + b + x - 1 < 0 (low dropout fits such as this shop's;
-    lifetimes issue #302). Those customers get the same equation evaluated without the logarithm.
+    lifetimes issue #302). Those customers get the same equation evaluated without the logarithm; repeat
+    buyers of a degenerate fit (a, b ~ 0), where it is 0 x infinity, get its limit.
     """
-    x = np.asarray(frequency, dtype="float64")
-    tx = np.asarray(recency, dtype="float64")
-    big_t = np.asarray(t, dtype="float64")
+    r, alpha, a, b = (float(bgf.params_[name]) for name in ("r", "alpha", "a", "b"))
+    all_x = np.asarray(frequency, dtype="float64")
+    all_tx = np.asarray(recency, dtype="float64")
+    all_t = np.asarray(t, dtype="float64")
     with np.errstate(all="ignore"):
-        value = np.asarray(bgf.conditional_expected_number_of_purchases_up_to_time(horizon, x, tx, big_t))
+        value = np.asarray(
+            bgf.conditional_expected_number_of_purchases_up_to_time(horizon, all_x, all_tx, all_t)
+        )
     broken = ~np.isfinite(value)
     if broken.any():
         from scipy.special import hyp2f1
 
-        r, alpha, a, b = (float(bgf.params_[name]) for name in ("r", "alpha", "a", "b"))
-        x, tx, big_t = x[broken], tx[broken], big_t[broken]
+        x, tx, big_t = all_x[broken], all_tx[broken], all_t[broken]
         hyp = hyp2f1(r + x, b + x, a + b + x - 1, horizon / (alpha + big_t + horizon))
         decay = ((alpha + big_t) / (alpha + big_t + horizon)) ** (r + x)
         numerator = (a + b + x - 1) / (a - 1) * (1 - hyp * decay)
@@ -224,7 +231,15 @@ def expected_purchases(bgf, horizon: float, frequency, recency, t) -> np.ndarray
             r + x
         )
         value = value.copy()
-        value[broken] = numerator / denominator
+        with np.errstate(all="ignore"):
+            value[broken] = numerator / denominator
+    # a + b + x - 1 ~ 0 with x >= 1 happens only in a degenerate fit (a few dozen customers, a and b ~ 0: p is
+    # 0 or 1, and a repeat buyer's is 0). The equation is 0 x infinity there: use its limit, a customer who
+    # stays and buys at their posterior rate (r + x) / (alpha + T).
+    singular = (all_x >= 1) & ((np.abs(a + b + all_x - 1) < 1e-6) | ~np.isfinite(value))
+    if singular.any():
+        value = value.copy()
+        value[singular] = (r + all_x[singular]) / (alpha + all_t[singular]) * horizon
     return value
 
 

@@ -5,9 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from retail_platform.cli.run import SAMPLE_ROWS, SAMPLE_SEED
+
+SHOP_HELP = "write realistic orders and cancellations into the shop's OLTP database"
+BENCH_HELP = "benchmark: load and whole graph on N generated lines, against a bare COPY"
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
@@ -109,23 +113,25 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     )
     generate.set_defaults(func=cmd_generate)
 
-    migrate = commands.add_parser("migrate", help="apply pending warehouse migrations")
-    migrate.add_argument("--home")
-    migrate.set_defaults(func=cmd_migrate)
-
-    stop = commands.add_parser("stop", help="stop the embedded PostgreSQL server")
-    stop.add_argument("--home")
-    stop.set_defaults(func=cmd_stop)
+    _home_command(commands, "migrate", cmd_migrate, "apply pending warehouse migrations")
+    _home_command(commands, "stop", cmd_stop, "stop the embedded PostgreSQL server")
 
     _add_shop_command(commands)
     _add_bench_command(commands)
 
 
+def _home_command(
+    commands: argparse._SubParsersAction, name: str, func: Callable[[argparse.Namespace], int], help: str
+) -> argparse.ArgumentParser:
+    """A subcommand ``name`` running ``func``, with the ``--home`` every warehouse command takes."""
+    command = commands.add_parser(name, help=help)
+    command.add_argument("--home")
+    command.set_defaults(func=func)
+    return command
+
+
 def _add_shop_command(commands: argparse._SubParsersAction) -> None:
-    shop = commands.add_parser(
-        "simulate-shop", help="write realistic orders and cancellations into the shop's OLTP database"
-    )
-    shop.add_argument("--home")
+    shop = _home_command(commands, "simulate-shop", cmd_simulate_shop, SHOP_HELP)
     shop.add_argument("--orders", type=int, default=0, help="orders to write now (sales and cancellations)")
     shop.add_argument(
         "--follow", action="store_true", help="then keep writing orders, as a live shop, until Ctrl-C"
@@ -147,14 +153,10 @@ def _add_shop_command(commands: argparse._SubParsersAction) -> None:
     shop.add_argument(
         "--oltp-url", help="the shop's database (default: $RETAIL_OLTP_URL, else <warehouse db>_shop)"
     )
-    shop.set_defaults(func=cmd_simulate_shop)
 
 
 def _add_bench_command(commands: argparse._SubParsersAction) -> None:
-    bench = commands.add_parser(
-        "bench", help="benchmark: load and whole graph on N generated lines, against a bare COPY"
-    )
-    bench.add_argument("--home")
+    bench = _home_command(commands, "bench", cmd_bench, BENCH_HELP)
     bench.add_argument("--rows", type=int, default=1_067_371, help="lines to generate (default %(default)s)")
     bench.add_argument(
         "--repeat", type=int, default=3, help="repeats; times are medians (default %(default)s)"
@@ -170,4 +172,3 @@ def _add_bench_command(commands: argparse._SubParsersAction) -> None:
         help="graph: COPY, load, re-drop, whole graph; day: one day's file into a warehouse of --rows lines, "
         "the incremental refresh of its months (--repeat days) against the refresh of every month",
     )
-    bench.set_defaults(func=cmd_bench)

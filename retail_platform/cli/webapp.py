@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 
@@ -14,14 +13,14 @@ def cmd_create_webapp_role(args: argparse.Namespace) -> int:
     from retail_platform.warehouse.migrations import migrate
     from retail_platform.warehouse.roles import PASSWORD_ENV, create_webapp_role
 
-    password = os.environ.get(PASSWORD_ENV)
+    settings, _ = prepare(args)
+    password, url = settings.webapp_password, settings.warehouse_url
     if not password:
         print(f"Set {PASSWORD_ENV} to the web application's password first.", file=sys.stderr)
         return 2
-    url = prepare(args)[0].warehouse_url
     migrate(engine_for(url))  # retail_reader and its grants come with the migrations
     try:
-        result = create_webapp_role(url, args.role, password)
+        result = create_webapp_role(url, args.role or settings.webapp_role, password)
     except ValueError as error:
         print(f"Not done: {error}", file=sys.stderr)
         return 2
@@ -34,8 +33,6 @@ def cmd_create_webapp_role(args: argparse.Namespace) -> int:
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
-    from retail_platform.warehouse.roles import DEFAULT_ROLE, ROLE_ENV
-
     role = commands.add_parser(
         "create-webapp-role",
         help="create (or re-password) the web application's read-only LOGIN role; password from "
@@ -44,7 +41,6 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     role.add_argument("--home")
     role.add_argument(
         "--role",
-        default=os.environ.get(ROLE_ENV) or DEFAULT_ROLE,
-        help=f"role name (default: ${ROLE_ENV}, else %(default)s)",
+        help="role name (default: $RETAIL_WEBAPP_ROLE, else retail_webapp)",
     )
     role.set_defaults(func=cmd_create_webapp_role)

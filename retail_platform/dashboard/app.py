@@ -9,15 +9,9 @@ from sqlalchemy.engine import make_url
 
 from retail_platform.dashboard import data
 from retail_platform.dashboard.data import CACHE_TTL_SECONDS, READER
+from retail_platform.dashboard.layout import PAGE_LIST
 
 PAGES = Path(__file__).resolve().parent / "pages"
-PAGE_LIST = (
-    ("overview.py", "Overview", ":material/dashboard:"),
-    ("trends.py", "Trends", ":material/trending_up:"),
-    ("customers.py", "Customers", ":material/group:"),
-    ("products.py", "Products", ":material/inventory_2:"),
-    ("health.py", "Data health", ":material/monitor_heart:"),
-)
 
 
 def _where(url: str) -> str:

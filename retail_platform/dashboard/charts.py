@@ -1,4 +1,4 @@
-"""Interactive Altair charts in the PNG charts' palette (``retail_platform.analytics.charts``), so the
+"""Interactive Altair charts in the PNG charts' palette (``retail_platform.analytics.chart_style``), so the
 dashboard and the slides look like one product. Tooltips carry the figures formatted for people."""
 
 from __future__ import annotations
@@ -29,16 +29,17 @@ def _style(chart: alt.Chart) -> alt.Chart:
     ).configure_view(strokeWidth=0)
 
 
-def _period_field(granularity: str) -> tuple[str, str]:
-    """The x field's time unit and label format for monthly or daily series."""
-    return ("yearmonth", "%b %Y") if granularity == "month" else ("yearmonthdate", "%d %b %Y")
+def _x(data: pd.DataFrame, granularity: str) -> alt.X:
+    """Months as ordered labels (one band each, 'Dec 2010'); days on a time axis."""
+    if granularity == "month":
+        return alt.X("when:N", sort=list(data["when"]), title=None, axis=alt.Axis(labelAngle=-40))
+    return alt.X("yearmonthdate(period):T", title=None, axis=alt.Axis(format="%d %b %Y", labelAngle=-40))
 
 
 def net_sales(frame: pd.DataFrame, granularity: str = "month") -> alt.Chart:
     """Net sales per month (bars, red when negative) or per day (a line)."""
     data = frame.assign(label=frame["net_sales"].map(fmt.money), when=frame["period"].map(_when(granularity)))
-    unit, label = _period_field(granularity)
-    x = alt.X(f"{unit}(period):T", title=None, axis=alt.Axis(format=label, labelAngle=-40))
+    x = _x(data, granularity)
     tooltip = [alt.Tooltip("when:N", title="Period"), alt.Tooltip("label:N", title="Net sales")]
     y = alt.Y("net_sales:Q", title="Net sales (£)", axis=MONEY_AXIS)
     if granularity == "month":
@@ -51,26 +52,13 @@ def net_sales(frame: pd.DataFrame, granularity: str = "month") -> alt.Chart:
 
 def orders(frame: pd.DataFrame, granularity: str = "month") -> alt.Chart:
     """Placed and canceled orders, side by side per month or as two lines per day."""
-    long = frame.melt(
-        id_vars=["period"],
-        value_vars=["placed_orders", "canceled_orders"],
-        var_name="kind",
-        value_name="orders",
-    )
-    long["kind"] = long["kind"].map({"placed_orders": "Placed", "canceled_orders": "Canceled"})
-    long["label"] = long["orders"].map(fmt.count)
-    long["when"] = long["period"].map(_when(granularity))
-    unit, label = _period_field(granularity)
-    color = alt.Color(
-        "kind:N",
-        title=None,
-        scale=alt.Scale(domain=["Placed", "Canceled"], range=[PRIMARY, NEGATIVE]),
-        legend=alt.Legend(orient="top"),
+    long = _counts_by_kind(
+        frame, {"placed_orders": "Placed", "canceled_orders": "Canceled"}, "orders", granularity
     )
     encoding = {
-        "x": alt.X(f"{unit}(period):T", title=None, axis=alt.Axis(format=label, labelAngle=-40)),
+        "x": _x(long.drop_duplicates("when"), granularity),
         "y": alt.Y("orders:Q", title="Orders (invoices)", axis=COUNT_AXIS),
-        "color": color,
+        "color": _kind_color(["Placed", "Canceled"], [PRIMARY, NEGATIVE]),
         "tooltip": [
             alt.Tooltip("when:N", title="Period"),
             alt.Tooltip("kind:N", title="Orders"),
@@ -99,7 +87,7 @@ def growth(frame: pd.DataFrame) -> alt.Chart:
         alt.Chart(data)
         .mark_bar()
         .encode(
-            x=alt.X("yearmonth(period):T", title=None, axis=alt.Axis(format="%b %Y", labelAngle=-40)),
+            x=_x(data, "month"),
             y=alt.Y("sales_growth_pct:Q", title="Growth vs previous month (%)"),
             color=alt.condition("datum.sales_growth_pct < 0", alt.value(NEGATIVE), alt.value(POSITIVE)),
             tooltip=[alt.Tooltip("when:N", title="Month"), alt.Tooltip("label:N", title="Growth")],
@@ -111,27 +99,16 @@ def growth(frame: pd.DataFrame) -> alt.Chart:
 
 def customers(frame: pd.DataFrame) -> alt.Chart:
     """Existing and new customers stacked per month, so acquisition and retention are read together."""
-    long = frame.melt(
-        id_vars=["period"],
-        value_vars=["existing_customers", "new_customers"],
-        var_name="kind",
-        value_name="customers",
+    long = _counts_by_kind(
+        frame, {"existing_customers": "Existing", "new_customers": "New"}, "customers", "month"
     )
-    long["kind"] = long["kind"].map({"existing_customers": "Existing", "new_customers": "New"})
-    long["label"] = long["customers"].map(fmt.count)
-    long["when"] = long["period"].map(fmt.month_label)
     chart = (
         alt.Chart(long)
         .mark_bar()
         .encode(
-            x=alt.X("yearmonth(period):T", title=None, axis=alt.Axis(format="%b %Y", labelAngle=-40)),
+            x=_x(long.drop_duplicates("when"), "month"),
             y=alt.Y("customers:Q", title="Active customers", axis=COUNT_AXIS, stack="zero"),
-            color=alt.Color(
-                "kind:N",
-                title=None,
-                scale=alt.Scale(domain=["Existing", "New"], range=[PRIMARY, SECONDARY]),
-                legend=alt.Legend(orient="top"),
-            ),
+            color=_kind_color(["Existing", "New"], [PRIMARY, SECONDARY]),
             order=alt.Order("kind:N", sort="ascending"),
             tooltip=[
                 alt.Tooltip("when:N", title="Month"),
@@ -209,11 +186,16 @@ def ranked_bars(frame: pd.DataFrame, value: str, label: str, title: str, money: 
         alt.Chart(data)
         .mark_bar(color=PRIMARY)
         .encode(
-            y=alt.Y(f"{label}:N", sort=list(data[label]), title=None, axis=alt.Axis(labelLimit=260)),
+            y=alt.Y(
+                f"{label}:N",
+                sort=list(data[label]),
+                title=None,
+                axis=alt.Axis(labelLimit=260, labelOverlap=False),
+            ),
             x=alt.X(f"{value}:Q", title=title, axis=MONEY_AXIS if money else COUNT_AXIS),
             tooltip=[alt.Tooltip(f"{label}:N", title=""), alt.Tooltip("text:N", title=title)],
         )
-        .properties(height=max(160, 24 * len(data)))
+        .properties(height=max(160, 26 * len(data)))
     )
     return _style(chart)
 
@@ -231,7 +213,7 @@ def customer_history(frame: pd.DataFrame) -> alt.Chart:
         alt.Chart(monthly)
         .mark_bar()
         .encode(
-            x=alt.X("yearmonth(period):T", title=None, axis=alt.Axis(format="%b %Y", labelAngle=-40)),
+            x=_x(monthly, "month"),
             y=alt.Y("amount:Q", title="Spend (£)", axis=MONEY_AXIS),
             color=alt.condition("datum.amount < 0", alt.value(NEGATIVE), alt.value(HIGHLIGHT)),
             tooltip=[alt.Tooltip("when:N", title="Month"), alt.Tooltip("label:N", title="Spend")],
@@ -243,3 +225,22 @@ def customer_history(frame: pd.DataFrame) -> alt.Chart:
 
 def _when(granularity: str):
     return fmt.month_label if granularity == "month" else fmt.day_label
+
+
+def _counts_by_kind(
+    frame: pd.DataFrame, kinds: dict[str, str], value_name: str, granularity: str
+) -> pd.DataFrame:
+    """The ``kinds`` columns (name -> label) as one long frame of (period, kind, value, label, when), so
+    several counts share one chart with a colour per kind."""
+    long = frame.melt(id_vars=["period"], value_vars=list(kinds), var_name="kind", value_name=value_name)
+    long["kind"] = long["kind"].map(kinds)
+    long["label"] = long[value_name].map(fmt.count)
+    long["when"] = long["period"].map(_when(granularity))
+    return long
+
+
+def _kind_color(kinds: list[str], colors: list[str]) -> alt.Color:
+    """One colour per kind, in the legend above the chart."""
+    return alt.Color(
+        "kind:N", title=None, scale=alt.Scale(domain=kinds, range=colors), legend=alt.Legend(orient="top")
+    )

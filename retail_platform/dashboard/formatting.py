@@ -7,12 +7,16 @@ without re-implementing the rounding.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 import pandas as pd
 
-CURRENCY = "£"
+from retail_platform.analytics import chart_style
+from retail_platform.analytics.chart_style import CURRENCY
+
 NOT_AVAILABLE = "\u2013"  # an en dash
 Number = int | float | Decimal | None
 
@@ -31,16 +35,8 @@ def money(value: Number, decimals: int = 0) -> str:
 
 
 def money_short(value: Number) -> str:
-    """£1.23M, £825k, £912: fits a chart label or a metric tile."""
-    if _missing(value):
-        return NOT_AVAILABLE
-    number = float(value)
-    sign, size = ("-" if number < 0 else ""), abs(number)
-    if size >= 1e6:
-        return f"{sign}{CURRENCY}{size / 1e6:.2f}M"
-    if size >= 1e4:
-        return f"{sign}{CURRENCY}{size / 1e3:.0f}k"
-    return f"{sign}{CURRENCY}{size:,.0f}"
+    """£1.23M, £825k, £912: fits a chart label or a metric tile (the PNG charts' labels)."""
+    return NOT_AVAILABLE if _missing(value) else chart_style.money_short(float(value))
 
 
 def count(value: Number) -> str:
@@ -89,10 +85,14 @@ def label(code: object) -> str:
     return text[:1].upper() + text[1:]
 
 
-def table(frame: pd.DataFrame, columns: dict[str, tuple[str, object]]) -> pd.DataFrame:
-    """The frame's ``columns`` (name -> (heading, formatter or None)) as text for display, in that order."""
+Columns = dict[str, str | tuple[str, Callable[[Any], str]]]
+
+
+def table(frame: pd.DataFrame, columns: Columns) -> pd.DataFrame:
+    """The frame's ``columns`` as text for display, in that order: name -> heading (the values as they are)
+    or (heading, formatter)."""
     shown = pd.DataFrame(index=frame.index)
-    for name, (heading, formatter) in columns.items():
-        values = frame[name]
-        shown[heading] = values.map(formatter) if callable(formatter) else values.astype(str)
+    for name, spec in columns.items():
+        heading, formatter = (spec, None) if isinstance(spec, str) else spec
+        shown[heading] = frame[name].astype(str) if formatter is None else frame[name].map(formatter)
     return shown.reset_index(drop=True)

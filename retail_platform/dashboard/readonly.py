@@ -14,9 +14,9 @@ from functools import lru_cache
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, text
 
-from retail_platform.warehouse.connection import sqlalchemy_url
+from retail_platform.warehouse.connection import pooled_engine
 
 READER = "retail_reader"
 MONITOR = "retail_monitor"
@@ -27,13 +27,7 @@ STATEMENT_TIMEOUT = "30s"
 @lru_cache(maxsize=4)
 def reader_engine(url: str) -> Engine:
     """A small pool of the readers' own, named in pg_stat_activity."""
-    return create_engine(
-        sqlalchemy_url(url),
-        pool_pre_ping=True,
-        pool_size=2,
-        max_overflow=2,
-        connect_args={"application_name": "retail_dashboard"},
-    )
+    return pooled_engine(url, "retail_dashboard", max_overflow=2)
 
 
 def numbers_as_floats(frame: pd.DataFrame) -> pd.DataFrame:

@@ -51,7 +51,8 @@ class Export:
     """One export inside a file: its name (the sheet for workbooks) and its rows.
 
     ``batches``, when a reader has a faster way to produce the same lines than ``rows`` (a CSV file parsed by
-    blocks), returns them as text batches; either ``rows`` or ``text_batches()`` is consumed, never both.
+    blocks, a sheet converted a column at a time), returns them as text batches; either ``rows`` or
+    ``text_batches()`` is consumed, never both.
     """
 
     name: str

@@ -18,6 +18,8 @@ from urllib.parse import quote, urlsplit
 
 from sqlalchemy import Engine, text
 
+from retail_platform.warehouse.sql_files import read_sql
+
 log = logging.getLogger(__name__)
 
 
@@ -136,10 +138,5 @@ def resolve_alerts(
 
 def open_alerts(engine: Engine) -> list[dict]:
     with engine.connect() as conn:
-        rows = conn.execute(
-            text(
-                "SELECT alert_id, raised_at, kind, severity, asset_key, check_name, run_id, message, ui_url,"
-                " delivered_at, delivery_error FROM ops.alerts WHERE resolved_at IS NULL ORDER BY alert_id"
-            )
-        ).mappings()
+        rows = conn.execute(text(read_sql("queries/open_alerts.sql"))).mappings()
         return [dict(row) for row in rows]

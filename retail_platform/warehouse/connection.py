@@ -41,16 +41,21 @@ def resolve_warehouse_url(url: str | None, paths: RetailPaths) -> str:
     return start_embedded(paths.pgdata)
 
 
-@lru_cache(maxsize=8)
-def engine_for(url: str) -> Engine:
-    """One pooled engine per URL and process; connections are cheap to reuse across assets."""
+def pooled_engine(url: str, application_name: str, max_overflow: int) -> Engine:
+    """A small pre-pinged pool on psycopg 3, named ``application_name`` in pg_stat_activity."""
     return create_engine(
         sqlalchemy_url(url),
         pool_pre_ping=True,
         pool_size=2,
-        max_overflow=4,
-        connect_args={"application_name": "retail_platform"},
+        max_overflow=max_overflow,
+        connect_args={"application_name": application_name},
     )
+
+
+@lru_cache(maxsize=8)
+def engine_for(url: str) -> Engine:
+    """One pooled engine per URL and process; connections are cheap to reuse across assets."""
+    return pooled_engine(url, "retail_platform", max_overflow=4)
 
 
 def redact(url: str) -> str:

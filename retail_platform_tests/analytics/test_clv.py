@@ -213,3 +213,10 @@ def test_evaluation_counts_holdout_purchase_days_of_calibration_customers():
     assert result.deciles["customers"].sum() == len(calibration_customers)
     assert set(metrics.index) == {"purchases_mae", "purchases_rmse", "churn_auc", "total_purchases"}
     assert (metrics["calibration_end"] == split.cutoff).all()
+
+
+def test_degenerate_fit_without_dropout_gives_the_no_dropout_rate():
+    model = fitter(0.9, 190.0, 1e-12, 1e-12)  # a, b ~ 0: as a fit on a few dozen customers can end
+    x, tx, t = np.array([1, 3]), np.array([50, 80]), np.array([100, 100])
+    expected = clv.expected_purchases(model, 90, x, tx, t)
+    assert np.allclose(expected, (0.9 + x) / (190 + t) * 90)

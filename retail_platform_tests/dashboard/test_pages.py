@@ -20,6 +20,13 @@ def texts(elements) -> list[str]:
     return [element.value for element in elements]
 
 
+def assert_figures(test, expected: dict[str, str]) -> None:
+    """The metrics labelled as ``expected``'s keys show its values (all compared at once, so a failure lists
+    every figure)."""
+    shown = {label: value for label, (value, _delta) in metrics(test).items()}
+    assert {label: shown.get(label) for label in expected} == expected
+
+
 def test_overview_shows_the_latest_month_against_the_previous_and_a_year_before(app, built: BuiltWarehouse):
     kpis = built.frame("SELECT * FROM marts.monthly_kpis ORDER BY month")
     kpis["month"] = pd.to_datetime(kpis["month"])
@@ -31,10 +38,15 @@ def test_overview_shows_the_latest_month_against_the_previous_and_a_year_before(
     test = app()
     shown = metrics(test)
 
-    assert shown["Net sales"][0] == fmt.money(latest["net_sales"])
-    assert shown["Placed orders"][0] == fmt.count(latest["placed_orders"])
-    assert shown["Active customers"][0] == fmt.count(latest["active_customers"])
-    assert shown["New customers"][0] == fmt.count(latest["new_customers"])
+    assert_figures(
+        test,
+        {
+            "Net sales": fmt.money(latest["net_sales"]),
+            "Placed orders": fmt.count(latest["placed_orders"]),
+            "Active customers": fmt.count(latest["active_customers"]),
+            "New customers": fmt.count(latest["new_customers"]),
+        },
+    )
     change = 100 * (float(latest["net_sales"]) / float(previous["net_sales"]) - 1)
     assert shown["Net sales"][1] == f"{change:+.1f}% vs {previous_month:%b %Y}"
     yearly = comparison_text(latest, year_before.iloc[0] if len(year_before) else None, "net_sales",
@@ -42,24 +54,27 @@ def test_overview_shows_the_latest_month_against_the_previous_and_a_year_before(
     assert f"Year on year: {yearly}" in texts(test.caption)
 
 
+def trend_figures(row: pd.Series) -> dict[str, str]:
+    """The Trends page's headline figures for a row in marts.sales_by_country's columns."""
+    return {
+        "Net sales": fmt.money(row["net_sales"]),
+        "Placed orders": fmt.count(row["invoices"]),
+        "Canceled orders": fmt.count(row["canceled_orders"]),
+    }
+
+
 def test_trends_totals_equal_the_marts_for_the_shop_and_for_one_country(app, built: BuiltWarehouse):
-    kpis = built.frame("SELECT sum(net_sales) AS net_sales, sum(placed_orders) AS placed,"
-                       " sum(canceled_orders) AS canceled FROM marts.monthly_kpis").iloc[0]  # fmt: skip
+    kpis = built.frame("SELECT sum(net_sales) AS net_sales, sum(placed_orders) AS invoices,"
+                       " sum(canceled_orders) AS canceled_orders FROM marts.monthly_kpis").iloc[0]  # fmt: skip
     test = app("trends")
-    shown = metrics(test)
-    assert shown["Net sales"][0] == fmt.money(kpis["net_sales"])
-    assert shown["Placed orders"][0] == fmt.count(kpis["placed"])
-    assert shown["Canceled orders"][0] == fmt.count(kpis["canceled"])
+    assert_figures(test, trend_figures(kpis))
     charts = test.get("vega_lite_chart")
     assert len(charts) == 3  # sales, orders, growth
     assert PRIMARY in charts[0].proto.spec and NEGATIVE in charts[1].proto.spec  # the PNG charts' palette
 
     country = built.frame("SELECT * FROM marts.sales_by_country ORDER BY net_sales DESC").iloc[1]
     test.selectbox(key="country").set_value(country["country"]).run()
-    shown = metrics(test)
-    assert shown["Net sales"][0] == fmt.money(country["net_sales"])
-    assert shown["Placed orders"][0] == fmt.count(country["invoices"])
-    assert shown["Canceled orders"][0] == fmt.count(country["canceled_orders"])
+    assert_figures(test, trend_figures(country))
 
     test.radio(key="granularity").set_value("day").run()
     assert not test.exception
@@ -98,11 +113,15 @@ def test_customer_search_shows_scores_and_history(app, built: BuiltWarehouse):
     test = app("customers")
     test.text_input(key="customer_id").input(str(customer["customer_id"])).run()
     assert not test.exception
-    shown = metrics(test)
-    assert shown["Segment"][0] == customer["segment"]
-    assert shown["Orders"][0] == fmt.count(customer["frequency"])
-    assert shown["Spend"][0] == fmt.money(customer["monetary"], 2)
-    assert shown["Days since last order"][0] == fmt.count(customer["recency_days"])
+    assert f"**Customer {customer['customer_id']}**: {customer['segment']}" in " ".join(texts(test.markdown))
+    assert_figures(
+        test,
+        {
+            "Orders": fmt.count(customer["frequency"]),
+            "Spend": fmt.money(customer["monetary"], 2),
+            "Days since last order": fmt.count(customer["recency_days"]),
+        },
+    )
     history = test.dataframe[-1].value
     assert len(history) == invoices
     assert "Lifetime value and churn risk: not computed yet" in " ".join(texts(test.info))
@@ -146,7 +165,8 @@ def test_customer_page_fills_in_once_the_models_are_computed(app, built: BuiltWa
     assert metrics(test)["Customers valued"][0] == fmt.count(1)
     test.text_input(key="customer_id").input(str(customer_id)).run()
     shown = metrics(test)
-    assert shown["12-month CLV"][0] == fmt.money(clv.iloc[0]["clv_12m"], 2)
+    assert shown["12-month CLV"][0] == fmt.money_short(clv.iloc[0]["clv_12m"])
+    assert any(f"12-month CLV {fmt.money(clv.iloc[0]['clv_12m'], 2)};" in c for c in texts(test.caption))
     assert shown["Churn risk"][0] == fmt.share(clv.iloc[0]["churn_risk"])
     assert any("Loyalty reward" in message for message in texts(test.success))
     recommended = next(frame.value for frame in test.dataframe if "Why" in frame.value.columns)
@@ -184,10 +204,14 @@ def test_data_health_shows_the_ledger_and_open_alerts(app, built: BuiltWarehouse
     ledger = built.frame("SELECT sum(lines_loaded) AS loaded, sum(lines_rejected) AS rejected,"
                          " count(*) AS files FROM raw.file_loads").iloc[0]  # fmt: skip
     test = app("health")
-    shown = metrics(test)
-    assert shown["Lines loaded"][0] == fmt.count(ledger["loaded"])
-    assert shown["Lines rejected"][0] == fmt.count(ledger["rejected"])
-    assert shown["Files seen"][0] == fmt.count(ledger["files"])
+    assert_figures(
+        test,
+        {
+            "Lines loaded": fmt.count(ledger["loaded"]),
+            "Lines rejected": fmt.count(ledger["rejected"]),
+            "Files seen": fmt.count(ledger["files"]),
+        },
+    )
     assert "No failing checks" in texts(test.success)
 
     check = Alert("check_failure", "ERROR", "net sales do not reconcile", "marts/monthly_kpis", "reconcile")

@@ -65,12 +65,14 @@ def test_every_asset_has_a_description():
 
 
 def _module_assets() -> list[dg.AssetsDefinition]:
-    """Every asset object defined at module level anywhere under ``retail_platform/defs``."""
+    """Every asset object defined at module level anywhere under ``retail_platform/defs``, alone or in a
+    module-level list (Dagster's loader collects both)."""
     found = {}
     for info in pkgutil.walk_packages(defs_package.__path__, defs_package.__name__ + "."):
         for value in vars(importlib.import_module(info.name)).values():
-            if isinstance(value, dg.AssetsDefinition):
-                found[id(value)] = value
+            for item in value if isinstance(value, list) else [value]:
+                if isinstance(item, dg.AssetsDefinition):
+                    found[id(item)] = item
     return list(found.values())
 
 

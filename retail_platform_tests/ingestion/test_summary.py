@@ -4,16 +4,13 @@ from types import SimpleNamespace
 
 from retail_platform.ingestion.summary import files_markdown, run_totals
 
+# the ledger's fields that the totals and the table read
+FIELDS = ("file_name", "status", "lines_read", "lines_loaded", "lines_already_present", "lines_rejected")
 
-def _load(name: str, status: str, read: int, loaded: int, present: int, rejected: int) -> SimpleNamespace:
-    return SimpleNamespace(
-        file_name=name,
-        status=status,
-        lines_read=read,
-        lines_loaded=loaded,
-        lines_already_present=present,
-        lines_rejected=rejected,
-    )
+
+def _load(*values: str | int) -> SimpleNamespace:
+    """A ledger-like row from its ``FIELDS`` values, in that order."""
+    return SimpleNamespace(**dict(zip(FIELDS, values, strict=True)))
 
 
 def test_totals_add_up_every_counter_and_count_rejected_files():

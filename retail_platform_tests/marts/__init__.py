@@ -134,6 +134,19 @@ def fetch(engine: Engine, sql: str) -> pd.DataFrame:
         return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
 
 
+def fetch_rows(engine: Engine, sql: str) -> list[tuple]:
+    """The rows of ``sql`` as plain tuples, in the database's own types (``Decimal``, ``datetime``, None)."""
+    with engine.connect() as conn:
+        return [tuple(row) for row in conn.execute(text(sql))]
+
+
+def build_on_clean(engine: Engine, lines: Sequence[Line], table: str, query: str) -> pd.DataFrame:
+    """The lines put straight into clean.order_lines, ``table``'s transform run on them, and ``query``'s rows."""
+    insert_clean(engine, lines)
+    run_transforms(engine, table)
+    return fetch(engine, query)
+
+
 def lines_frame(lines: Sequence[Line]) -> pd.DataFrame:
     """The lines as a pandas frame: exact ``Decimal`` amounts, timestamps, month periods."""
     frame = pd.DataFrame([asdict(line) for line in lines], columns=list(Line.__dataclass_fields__))

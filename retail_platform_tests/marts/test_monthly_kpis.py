@@ -24,26 +24,12 @@ HAND_MADE = [
     Line("489435", quantity=5, unit_price="2", invoice_date="2009-12-05 10:00:00", customer_id=None),
     # Customer 2's very first line is a cancellation: new in December, not in January.
     Line("C489436", quantity=-1, unit_price="4", invoice_date="2009-12-07 11:00:00", customer_id=2),
-    Line(
-        "A489437",
-        stock_code="B",
-        quantity=1,
-        unit_price="-50",
-        invoice_date="2009-12-08 12:00:00",
-        customer_id=None,
-    ),
+    Line("A489437", stock_code="B", unit_price="-50", invoice_date="2009-12-08 12:00:00", customer_id=None),
     Line("489438", quantity=3, unit_price="0.001", invoice_date="2009-12-31 23:59:59", customer_id=3),
     # January 2010
     Line("489439", quantity=3, unit_price="4", invoice_date="2010-01-01 00:00:00", customer_id=2),
     Line("489440", quantity=1, unit_price="20", invoice_date="2010-01-15 09:30:00", customer_id=4),
-    Line(
-        "489440",
-        stock_code="POST",
-        quantity=1,
-        unit_price="18",
-        invoice_date="2010-01-15 09:30:00",
-        customer_id=4,
-    ),
+    Line("489440", stock_code="POST", unit_price="18", invoice_date="2010-01-15 09:30:00", customer_id=4),
     Line("C489441", quantity=-1, unit_price="10", invoice_date="2010-01-20 15:00:00", customer_id=1),
     Line("C489442", quantity=-2, unit_price="1.50", invoice_date="2010-01-31 23:59:59", customer_id=1),
     # March 2010

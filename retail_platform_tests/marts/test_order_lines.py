@@ -6,9 +6,8 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import text
 
-from retail_platform_tests.marts import Line, fetch, load_raw, run_transforms
+from retail_platform_tests.marts import Line, fetch, fetch_rows, load_raw, run_transforms
 
 BASE = Line(invoice_no="489434")
 
@@ -97,13 +96,11 @@ def test_every_raw_line_appears_once_with_its_values(engine):
     assert clean["line_id"].tolist() == raw["line_id"].tolist()
     assert len(clean) == len(lines)
 
-    with engine.connect() as conn:
-        values = conn.execute(
-            text(
-                "SELECT invoice_no, stock_code, description, quantity, invoice_date, unit_price, customer_id,"
-                " country FROM clean.order_lines ORDER BY line_id"
-            )
-        ).all()
+    values = fetch_rows(
+        engine,
+        "SELECT invoice_no, stock_code, description, quantity, invoice_date, unit_price, customer_id,"
+        " country FROM clean.order_lines ORDER BY line_id",
+    )
     expected = [
         (
             line.invoice_no, line.stock_code, line.description, line.quantity,
@@ -111,7 +108,7 @@ def test_every_raw_line_appears_once_with_its_values(engine):
         )
         for line in lines
     ]  # fmt: skip
-    assert [tuple(row) for row in values] == expected
+    assert values == expected
     assert clean["invoice_month"].tolist() == [date(2010, 1, 1)] * 5 + [date(2010, 2, 1)]
 
     # Rebuilding replaces the table rather than appending to it.

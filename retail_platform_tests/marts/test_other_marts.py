@@ -10,11 +10,9 @@ import pytest
 
 from retail_platform_tests.marts import (
     Line,
-    fetch,
-    insert_clean,
+    build_on_clean,
     lines_frame,
     random_lines,
-    run_transforms,
     spec_is_non_product,
 )
 
@@ -34,9 +32,9 @@ def test_daily_sales_by_hand(engine):
         Line("3", quantity=5, unit_price="1", invoice_date="2010-01-04 12:00:00", customer_id=None),
         Line("4", quantity=1, unit_price="10", invoice_date="2010-01-05 00:00:00", customer_id=1),
     ]
-    insert_clean(engine, lines)
-    run_transforms(engine, "marts.daily_sales")
-    days = fetch(engine, "SELECT * FROM marts.daily_sales ORDER BY day").set_index("day")
+    days = build_on_clean(
+        engine, lines, "marts.daily_sales", "SELECT * FROM marts.daily_sales ORDER BY day"
+    ).set_index("day")
     assert list(days.index) == [date(2010, 1, 4), date(2010, 1, 5)]
     first = days.loc[date(2010, 1, 4)]
     assert first["net_sales"] == Decimal("6") + Decimal("0.001") - Decimal("3") + Decimal("5")
@@ -50,9 +48,7 @@ def test_daily_sales_by_hand(engine):
 @pytest.mark.parametrize("seed", [9, 10])
 def test_daily_sales_add_up_to_the_order_lines(engine, seed):
     lines = random_lines(seed, invoices=150)
-    insert_clean(engine, lines)
-    run_transforms(engine, "marts.daily_sales")
-    days = fetch(engine, "SELECT * FROM marts.daily_sales ORDER BY day")
+    days = build_on_clean(engine, lines, "marts.daily_sales", "SELECT * FROM marts.daily_sales ORDER BY day")
     frame = lines_frame(lines)
     assert sum(days["net_sales"], Decimal(0)) == total_net_sales(lines)
     assert days["lines"].sum() == len(lines)
@@ -76,9 +72,9 @@ def test_sales_by_country_by_hand(engine):
         Line("4", quantity=1, unit_price="20", country="France", customer_id=None),
         Line("A5", stock_code="B", unit_price="-20", country="France", customer_id=None),
     ]
-    insert_clean(engine, lines)
-    run_transforms(engine, "marts.sales_by_country")
-    countries = fetch(engine, "SELECT * FROM marts.sales_by_country").set_index("country")
+    countries = build_on_clean(
+        engine, lines, "marts.sales_by_country", "SELECT * FROM marts.sales_by_country"
+    ).set_index("country")
     assert countries.loc["United Kingdom", "net_sales"] == Decimal("20")
     assert countries.loc["France", "net_sales"] == Decimal("60")
     assert float(countries.loc["United Kingdom", "share_of_sales"]) == pytest.approx(0.25)
@@ -94,9 +90,9 @@ def test_sales_by_country_by_hand(engine):
 @pytest.mark.parametrize("seed", [11, 12])
 def test_country_totals_and_shares(engine, seed):
     lines = random_lines(seed, invoices=150)
-    insert_clean(engine, lines)
-    run_transforms(engine, "marts.sales_by_country")
-    countries = fetch(engine, "SELECT * FROM marts.sales_by_country").set_index("country")
+    countries = build_on_clean(
+        engine, lines, "marts.sales_by_country", "SELECT * FROM marts.sales_by_country"
+    ).set_index("country")
     frame = lines_frame(lines)
     expected = {country: sum(group["amount"], Decimal(0)) for country, group in frame.groupby("country")}
     assert countries["net_sales"].to_dict() == expected
@@ -127,9 +123,9 @@ def test_top_products_by_hand(engine):
         Line("9", stock_code="DCGSSBOY", description="BOYS PARTY BAG", unit_price="800"),
         Line("A10", stock_code="B", description="Adjust bad debt", unit_price="11062.06"),
     ]
-    insert_clean(engine, lines)
-    run_transforms(engine, "marts.top_products")
-    top = fetch(engine, "SELECT * FROM marts.top_products ORDER BY rank")
+    top = build_on_clean(
+        engine, lines, "marts.top_products", "SELECT * FROM marts.top_products ORDER BY rank"
+    )
     assert top["stock_code"].tolist() == ["85123A", "22041"]
     assert top["rank"].tolist() == [1, 2]
     frame = top.set_index("stock_code")
@@ -149,9 +145,9 @@ def test_top_products_are_at_most_a_hundred_ranked_by_net_sales(engine):
     lines += [
         Line(f"9{n}", stock_code=code, unit_price="5000") for n, code in enumerate(["POST", "M", "S", "D"])
     ]
-    insert_clean(engine, lines)
-    run_transforms(engine, "marts.top_products")
-    top = fetch(engine, "SELECT * FROM marts.top_products ORDER BY rank")
+    top = build_on_clean(
+        engine, lines, "marts.top_products", "SELECT * FROM marts.top_products ORDER BY rank"
+    )
     frame = lines_frame(lines)
     products = frame[~frame["stock_code"].map(spec_is_non_product) & ~frame["invoice_no"].str.startswith("A")]
     net = pd.Series(
@@ -168,9 +164,9 @@ def test_top_products_are_at_most_a_hundred_ranked_by_net_sales(engine):
 @pytest.mark.parametrize("seed", [13])
 def test_top_products_on_random_lines(engine, seed):
     lines = random_lines(seed, invoices=200)
-    insert_clean(engine, lines)
-    run_transforms(engine, "marts.top_products")
-    top = fetch(engine, "SELECT * FROM marts.top_products ORDER BY rank")
+    top = build_on_clean(
+        engine, lines, "marts.top_products", "SELECT * FROM marts.top_products ORDER BY rank"
+    )
     frame = lines_frame(lines)
     products = frame[~frame["stock_code"].map(spec_is_non_product) & ~frame["invoice_no"].str.startswith("A")]
     net = {code: sum(group["amount"], Decimal(0)) for code, group in products.groupby("stock_code")}

@@ -21,14 +21,7 @@ TEN_SEGMENTS = [
 HAND_MADE = [
     # Customer 1: invoices 100 (two lines) and 101 count; every other line of theirs is filtered out.
     Line("100", quantity=2, unit_price="1.5", invoice_date="2011-01-01 09:00:00", customer_id=1),
-    Line(
-        "100",
-        stock_code="22041",
-        quantity=1,
-        unit_price="10",
-        invoice_date="2011-01-01 09:00:00",
-        customer_id=1,
-    ),
+    Line("100", stock_code="22041", unit_price="10", invoice_date="2011-01-01 09:00:00", customer_id=1),
     Line("101", quantity=4, unit_price="0.25", invoice_date="2011-01-02 10:00:00", customer_id=1),
     Line("C102", quantity=-5, unit_price="2", invoice_date="2011-02-01 10:00:00", customer_id=1),
     Line("103", quantity=3, unit_price="0", invoice_date="2011-02-03 10:00:00", customer_id=1),
@@ -145,17 +138,10 @@ def test_segments_from_hand_made_scores(engine):
             (7, 300, 1, 7.25, 1, 1, 2, "112", "Hibernating"),
         ],
         columns=[
-            "customer_id",
-            "recency_days",
-            "frequency",
-            "monetary",
-            "r_score",
-            "f_score",
-            "m_score",
-            "rfm_score",
+            "customer_id", "recency_days", "frequency", "monetary", "r_score", "f_score", "m_score", "rfm_score",
             "segment",
         ],
-    )
+    )  # fmt: skip
     scores["last_purchase"] = snapshot - pd.to_timedelta(scores["recency_days"], "D")
     scores["snapshot_date"] = snapshot
     write_scores(engine, scores)

@@ -163,6 +163,15 @@ def test_checks_catch_their_faults(database_url, loaded, paths):
             text("DELETE FROM marts.customer_lifetime_value WHERE customer_id = :c"), {"c": customer}
         )
     assert _check(loaded, "customer_lifetime_value_one_row_per_customer").failed_rows == 1
+    assert _check(loaded, "customer_lifetime_value_valid").failed_rows == 0
+    with loaded.begin() as conn:
+        conn.execute(
+            text(
+                "UPDATE marts.customer_lifetime_value SET clv_12m = -1"  # a negative lifetime value
+                " WHERE customer_id = (SELECT min(customer_id) FROM marts.customer_lifetime_value)"
+            )
+        )
+    assert _check(loaded, "customer_lifetime_value_valid").failed_rows == 1
 
     with loaded.begin() as conn:
         conn.execute(
@@ -180,3 +189,29 @@ def test_checks_catch_their_faults(database_url, loaded, paths):
         conn.execute(text("TRUNCATE marts.clv_model_evaluation, marts.recommendation_evaluation"))
     assert _check(loaded, "clv_model_evaluation_beats_baselines").failed_rows == 2
     assert _check(loaded, "recommendation_evaluation_beats_popularity").failed_rows == 1
+
+
+def test_product_popularity_query_counts_distinct_invoices(loaded):
+    lines = fetch(
+        loaded,
+        "SELECT stock_code, invoice_no, invoice_date FROM clean.order_lines WHERE customer_id IS NOT NULL"
+        " AND quantity > 0 AND amount > 0 AND description IS NOT NULL AND NOT is_non_product",
+    )
+    before, cutoff = pd.Timestamp("2010-11-01"), pd.Timestamp("2010-08-01")
+    lines = lines[pd.to_datetime(lines["invoice_date"]) < before]
+    first = lines.groupby(["stock_code", "invoice_no"])["invoice_date"].min().reset_index()
+    expected = first.groupby("stock_code").agg(
+        invoices=("invoice_no", "size"),
+        calibration_invoices=("invoice_date", lambda dates: int((pd.to_datetime(dates) < cutoff).sum())),
+    )
+    with loaded.connect() as conn:
+        got = pd.read_sql_query(
+            text(read_sql("queries/recommendation_products.sql")),
+            conn,
+            params={"before": before, "cutoff": cutoff},
+        ).set_index("stock_code")
+    assert got.index.is_unique and set(got.index) == set(expected.index)
+    pd.testing.assert_frame_equal(
+        got.loc[expected.index, ["invoices", "calibration_invoices"]].astype("int64"),
+        expected.astype("int64"),
+    )

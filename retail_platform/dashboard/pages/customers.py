@@ -13,6 +13,7 @@ import streamlit as st
 
 from retail_platform.dashboard import charts, data
 from retail_platform.dashboard import formatting as fmt
+from retail_platform.dashboard.layout import show_table
 
 CLV, RECOMMENDATIONS, ACTIONS = "customer_lifetime_value", "product_recommendations", "customer_actions"
 NOT_COMPUTED = "not computed yet"
@@ -37,20 +38,17 @@ def _segments() -> None:
     with right:
         st.markdown("**Customers per segment**")
         st.altair_chart(charts.segments(segments[segments["customers"] > 0]), width="stretch")
-    st.dataframe(
-        fmt.table(
-            segments,
-            {
-                "segment": ("Segment", None),
-                "customers": ("Customers", fmt.count),
-                "share_of_customers": ("Share", fmt.share),
-                "mean_recency_days": ("Days since last order (mean)", fmt.count),
-                "mean_frequency": ("Orders (mean)", fmt.decimal),
-                "mean_monetary": ("Spend (mean)", fmt.money),
-                "total_monetary": ("Spend (total)", fmt.money),
-            },
-        ),
-        hide_index=True,
+    show_table(
+        segments,
+        {
+            "segment": "Segment",
+            "customers": ("Customers", fmt.count),
+            "share_of_customers": ("Share", fmt.share),
+            "mean_recency_days": ("Days since last order (mean)", fmt.count),
+            "mean_frequency": ("Orders (mean)", fmt.decimal),
+            "mean_monetary": ("Spend (mean)", fmt.money),
+            "total_monetary": ("Spend (total)", fmt.money),
+        },
     )
 
 
@@ -65,7 +63,11 @@ def _models(models: set[str]) -> None:
         else:
             first, second, third = st.columns(3)
             first.metric("Customers valued", fmt.count(summary["customers"]))
-            second.metric("12-month CLV (total)", fmt.money(summary["total_clv_12m"]))
+            second.metric(
+                "12-month CLV (total)",
+                fmt.money_short(summary["total_clv_12m"]),
+                help=fmt.money(summary["total_clv_12m"]),
+            )
             third.metric("Churn risk (mean)", fmt.share(summary["mean_churn_risk"]))
             st.caption(f"As of {fmt.day_label(summary['snapshot_date'])}")
     with right:
@@ -88,11 +90,10 @@ def _profile(customer_id: int, models: set[str]) -> None:
         return
     if rfm is not None:
         st.markdown(f"**Customer {customer_id}**: {rfm['segment']} (RFM {rfm['rfm_score']})")
-        cells = st.columns(4)
-        cells[0].metric("Segment", rfm["segment"])
-        cells[1].metric("Days since last order", fmt.count(rfm["recency_days"]))
-        cells[2].metric("Orders", fmt.count(rfm["frequency"]))
-        cells[3].metric("Spend", fmt.money(rfm["monetary"], 2))
+        cells = st.columns(3)
+        cells[0].metric("Days since last order", fmt.count(rfm["recency_days"]))
+        cells[1].metric("Orders", fmt.count(rfm["frequency"]))
+        cells[2].metric("Spend", fmt.money(rfm["monetary"], 2))
         st.caption(
             f"Scores: recency {rfm['r_score']}, frequency {rfm['f_score']}, monetary {rfm['m_score']} (5 = best); "
             f"last order {fmt.day_label(rfm['last_purchase'])}"
@@ -101,21 +102,18 @@ def _profile(customer_id: int, models: set[str]) -> None:
         st.markdown(f"**Customer {customer_id}**: no purchases to score (only cancellations or returns)")
     _model_figures(customer_id, models)
     if not invoices.empty:
-        st.markdown("**History**: spend per month")
+        st.markdown("**History**: spend per month, net of cancellations")
         st.altair_chart(charts.customer_history(invoices), width="stretch")
-        st.dataframe(
-            fmt.table(
-                invoices,
-                {
-                    "invoice_no": ("Invoice", None),
-                    "invoice_date": ("Date", fmt.day_label),
-                    "country": ("Country", None),
-                    "lines": ("Lines", fmt.count),
-                    "units": ("Units", fmt.count),
-                    "amount": ("Amount", lambda v: fmt.money(v, 2)),
-                },
-            ),
-            hide_index=True,
+        show_table(
+            invoices,
+            {
+                "invoice_no": "Invoice",
+                "invoice_date": ("Date", fmt.day_label),
+                "country": "Country",
+                "lines": ("Lines", fmt.count),
+                "units": ("Units", fmt.count),
+                "amount": ("Amount", lambda v: fmt.money(v, 2)),
+            },
         )
 
 
@@ -128,11 +126,14 @@ def _model_figures(customer_id: int, models: set[str]) -> None:
             not_computed("Lifetime value and churn risk")
         else:
             cells = st.columns(3)
-            cells[0].metric("12-month CLV", fmt.money(clv["clv_12m"], 2))
+            cells[0].metric(
+                "12-month CLV", fmt.money_short(clv["clv_12m"]), help=fmt.money(clv["clv_12m"], 2)
+            )
             cells[1].metric("Churn risk", fmt.share(clv["churn_risk"]))
             cells[2].metric("Expected orders", f"{clv['expected_purchases']:,.1f}")
             st.caption(
-                f"Probability still active {fmt.share(clv['probability_alive'])}; expected order value "
+                f"12-month CLV {fmt.money(clv['clv_12m'], 2)}; probability still active "
+                f"{fmt.share(clv['probability_alive'])}; expected order value "
                 f"{fmt.money(clv['expected_order_value'], 2)}; churn = no order in the next "
                 f"{fmt.count(clv['horizon_days'])} days"
             )
@@ -151,17 +152,14 @@ def _model_figures(customer_id: int, models: set[str]) -> None:
             not_computed("Recommended products")
         else:
             st.markdown("**Recommended products**")
-            st.dataframe(
-                fmt.table(
-                    recommended,
-                    {
-                        "rank": ("#", fmt.count),
-                        "stock_code": ("Product", None),
-                        "description": ("Description", None),
-                        "source": ("Why", None),
-                    },
-                ),
-                hide_index=True,
+            show_table(
+                recommended,
+                {
+                    "rank": ("#", fmt.count),
+                    "stock_code": "Product",
+                    "description": "Description",
+                    "source": "Why",
+                },
             )
 
 
@@ -172,18 +170,15 @@ def _search(models: set[str]) -> None:
         top = data.frame("top_customers")
         if not top.empty:
             st.caption("Type a customer ID. The customers who spent most:")
-            st.dataframe(
-                fmt.table(
-                    top,
-                    {
-                        "customer_id": ("Customer ID", None),
-                        "segment": ("Segment", None),
-                        "frequency": ("Orders", fmt.count),
-                        "monetary": ("Spend", fmt.money),
-                        "recency_days": ("Days since last order", fmt.count),
-                    },
-                ),
-                hide_index=True,
+            show_table(
+                top,
+                {
+                    "customer_id": "Customer ID",
+                    "segment": "Segment",
+                    "frequency": ("Orders", fmt.count),
+                    "monetary": ("Spend", fmt.money),
+                    "recency_days": ("Days since last order", fmt.count),
+                },
             )
         return
     try:

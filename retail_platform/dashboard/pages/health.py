@@ -9,7 +9,9 @@ import streamlit as st
 from retail_platform.dashboard import data
 from retail_platform.dashboard import formatting as fmt
 from retail_platform.dashboard.data import MONITOR
+from retail_platform.dashboard.layout import show_table
 
+FILE_COLUMNS: fmt.Columns = {"file_name": "File", "status": "Status"}  # how both tables of files start
 ALERT_KINDS = (
     ("check_failure", "Failing checks"),
     ("stale_asset", "Stale assets"),
@@ -39,28 +41,28 @@ def _totals() -> None:
 
 
 def _alerts() -> None:
+    """One status per kind of alert, then every open alert in one table."""
     alerts = data.frame("open_alerts", MONITOR)
     for column, (kind, title) in zip(st.columns(len(ALERT_KINDS)), ALERT_KINDS, strict=True):
+        open_ = int((alerts["kind"] == kind).sum())
         with column:
-            rows = alerts[alerts["kind"] == kind]
-            st.markdown(f"**{title}**")
-            if rows.empty:
+            if open_:
+                st.warning(f"{title}: {open_} open", icon=":material/warning:")
+            else:
                 st.success(f"No {title.lower()}", icon=":material/check_circle:")
-                continue
-            st.warning(f"{len(rows)} open", icon=":material/warning:")
-            st.dataframe(
-                fmt.table(
-                    rows,
-                    {
-                        "asset_key": ("Asset", None),
-                        "check_name": ("Check", None),
-                        "severity": ("Severity", None),
-                        "message": ("Message", None),
-                        "raised_at": ("Since", _when),
-                    },
-                ),
-                hide_index=True,
-            )
+    if not alerts.empty:
+        kinds = dict(ALERT_KINDS)
+        show_table(
+            alerts,
+            {
+                "kind": ("Alert", lambda kind: kinds.get(kind, fmt.label(kind)).removesuffix("s")),
+                "severity": "Severity",
+                "asset_key": ("Asset", lambda v: fmt.NOT_AVAILABLE if v is None else v),
+                "check_name": ("Check", lambda v: fmt.NOT_AVAILABLE if v is None else v),
+                "message": "Message",
+                "raised_at": ("Since", _when),
+            },
+        )
 
 
 def render() -> None:
@@ -73,40 +75,32 @@ def render() -> None:
     if loads.empty:
         st.info("No file loaded yet.")
     else:
-        st.dataframe(
-            fmt.table(
-                loads,
-                {
-                    "file_name": ("File", None),
-                    "status": ("Status", None),
-                    "lines_read": ("Read", fmt.count),
-                    "lines_loaded": ("Loaded", fmt.count),
-                    "lines_already_present": ("Already present", fmt.count),
-                    "lines_rejected": ("Rejected", fmt.count),
-                    "seconds": ("Seconds", fmt.decimal),
-                    "finished_at": ("Finished", _when),
-                },
-            ),
-            hide_index=True,
+        show_table(
+            loads,
+            {
+                **FILE_COLUMNS,
+                "lines_read": ("Read", fmt.count),
+                "lines_loaded": ("Loaded", fmt.count),
+                "lines_already_present": ("Already present", fmt.count),
+                "lines_rejected": ("Rejected", fmt.count),
+                "seconds": ("Seconds", fmt.decimal),
+                "finished_at": ("Finished", _when),
+            },
         )
     st.subheader("Rejected files and lines")
     rejections = data.frame("rejections", MONITOR)
     if rejections.empty:
         st.success("Nothing rejected", icon=":material/check_circle:")
     else:
-        st.dataframe(
-            fmt.table(
-                rejections,
-                {
-                    "file_name": ("File", None),
-                    "status": ("Status", None),
-                    "column_name": ("Column", lambda v: "(whole file)" if v is None or pd.isna(v) else v),
-                    "lines": ("Lines", fmt.count),
-                    "reason": ("Reason (example)", None),
-                    "first_row": ("First row", fmt.count),
-                },
-            ),
-            hide_index=True,
+        show_table(
+            rejections,
+            {
+                **FILE_COLUMNS,
+                "column_name": ("Column", lambda v: "(whole file)" if v is None or pd.isna(v) else v),
+                "lines": ("Lines", fmt.count),
+                "reason": "Reason (example)",
+                "first_row": ("First row", fmt.count),
+            },
         )
 
 

@@ -10,6 +10,7 @@ import streamlit as st
 
 from retail_platform.dashboard import charts, data
 from retail_platform.dashboard import formatting as fmt
+from retail_platform.dashboard.layout import nothing_to_show
 
 HEADLINES: tuple[tuple[str, str, Callable[[object], str]], ...] = (
     ("net_sales", "Net sales", fmt.money),
@@ -50,8 +51,7 @@ def _headline_month(kpis: pd.DataFrame, last_day: pd.Timestamp | None) -> pd.Tim
 def render() -> None:
     st.title("Overview")
     kpis = data.frame("monthly_kpis")
-    if kpis.empty:
-        st.info("No sales loaded yet: run the platform (`retail-platform run`) and come back.")
+    if nothing_to_show(kpis, "No sales loaded yet: run the platform (`retail-platform run`) and come back."):
         return
     kpis["month"] = pd.to_datetime(kpis["month"])
     span = data.row("data_span")

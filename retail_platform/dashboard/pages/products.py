@@ -7,6 +7,7 @@ import streamlit as st
 
 from retail_platform.dashboard import charts, data
 from retail_platform.dashboard import formatting as fmt
+from retail_platform.dashboard.layout import nothing_to_show, show_table
 
 SHOWN = 20
 TOGETHER = 10
@@ -25,20 +26,17 @@ def _top_products(products: pd.DataFrame) -> None:
     st.markdown(f"**The {len(top)} best-selling products** by net sales")
     st.altair_chart(charts.ranked_bars(top, "net_sales", "product", "Net sales (£)"), width="stretch")
     with st.expander(f"All {len(products)} top products"):
-        st.dataframe(
-            fmt.table(
-                products,
-                {
-                    "rank": ("#", fmt.count),
-                    "stock_code": ("Product", None),
-                    "description": ("Description", None),
-                    "net_sales": ("Net sales", fmt.money),
-                    "units_sold": ("Units", fmt.count),
-                    "invoices": ("Orders", fmt.count),
-                    "customers": ("Customers", fmt.count),
-                },
-            ),
-            hide_index=True,
+        show_table(
+            products,
+            {
+                "rank": ("#", fmt.count),
+                "stock_code": "Product",
+                "description": "Description",
+                "net_sales": ("Net sales", fmt.money),
+                "units_sold": ("Units", fmt.count),
+                "invoices": ("Orders", fmt.count),
+                "customers": ("Customers", fmt.count),
+            },
         )
 
 
@@ -50,8 +48,7 @@ def _bought_together(products: pd.DataFrame) -> None:
     chosen = st.selectbox("Product", list(labels), key="product")
     stock_code = labels[chosen]
     together = data.frame("bought_together", stock_code=stock_code, limit=TOGETHER)
-    if together.empty:
-        st.info("This product has not been bought with another product yet.")
+    if nothing_to_show(together, "This product has not been bought with another product yet."):
         return
     together["product"] = [
         product_label(c, d) for c, d in zip(together["stock_code"], together["description"], strict=True)
@@ -61,25 +58,21 @@ def _bought_together(products: pd.DataFrame) -> None:
         charts.ranked_bars(together, "invoices_together", "product", "Orders with both", money=False),
         width="stretch",
     )
-    st.dataframe(
-        fmt.table(
-            together,
-            {
-                "stock_code": ("Product", None),
-                "description": ("Description", None),
-                "invoices_together": ("Orders with both", fmt.count),
-                "share_of_orders": (f"Share of {stock_code}'s orders", fmt.share),
-            },
-        ),
-        hide_index=True,
+    show_table(
+        together,
+        {
+            "stock_code": "Product",
+            "description": "Description",
+            "invoices_together": ("Orders with both", fmt.count),
+            "share_of_orders": (f"Share of {stock_code}'s orders", fmt.share),
+        },
     )
 
 
 def render() -> None:
     st.title("Products")
     products = data.frame("top_products")
-    if products.empty:
-        st.info("No product sales loaded yet.")
+    if nothing_to_show(products, "No product sales loaded yet."):
         return
     _top_products(products)
     _bought_together(products)

@@ -10,6 +10,7 @@ import streamlit as st
 
 from retail_platform.dashboard import charts, data
 from retail_platform.dashboard import formatting as fmt
+from retail_platform.dashboard.layout import nothing_to_show, show_table
 
 ALL_COUNTRIES = "All countries"
 MEASURES = ("net_sales", "placed_orders", "canceled_orders")
@@ -54,8 +55,7 @@ def render() -> None:
     daily = data.frame("daily_sales", first_day=start, last_day=end, country=country)
     where = country or ALL_COUNTRIES
     st.caption(f"{where}, {fmt.day_label(start)} to {fmt.day_label(end)}")
-    if daily.empty:
-        st.info("No sales in this range.")
+    if nothing_to_show(daily, "No sales in this range."):
         return
     totals = daily[list(MEASURES)].sum()
     rate = 100 * totals["canceled_orders"] / totals["placed_orders"] if totals["placed_orders"] else None
@@ -82,17 +82,14 @@ def render() -> None:
         st.altair_chart(charts.growth(series), width="stretch")
     with st.expander("The figures"):
         label = fmt.month_label if granularity == "month" else fmt.day_label
-        st.dataframe(
-            fmt.table(
-                series,
-                {
-                    "period": (granularity.capitalize(), label),
-                    "net_sales": ("Net sales", fmt.money),
-                    "placed_orders": ("Placed orders", fmt.count),
-                    "canceled_orders": ("Canceled orders", fmt.count),
-                },
-            ),
-            hide_index=True,
+        show_table(
+            series,
+            {
+                "period": (granularity.capitalize(), label),
+                "net_sales": ("Net sales", fmt.money),
+                "placed_orders": ("Placed orders", fmt.count),
+                "canceled_orders": ("Canceled orders", fmt.count),
+            },
         )
     st.caption(
         "A partial first or last month (the range cuts it) shows only its days in range. Net sales include "

@@ -60,10 +60,6 @@ def _chart_asset(
     return _chart
 
 
-def _kpis(warehouse: WarehouseResource) -> pd.DataFrame:
-    return _read_table(warehouse, "SELECT * FROM marts.monthly_kpis ORDER BY month")
-
-
 def _invoice_amounts(warehouse: WarehouseResource, path: Path) -> Path:
     amounts = _read_table(warehouse, read_sql("queries/invoice_amounts.sql"))["amount"]
     stats = _read_table(warehouse, "SELECT p85_amount FROM marts.invoice_amount_stats WHERE variant = 'all'")
@@ -71,29 +67,36 @@ def _invoice_amounts(warehouse: WarehouseResource, path: Path) -> Path:
     return charts.plot_invoice_amounts(amounts, p85, path)
 
 
-monthly_net_sales_chart = _chart_asset(
-    "monthly_net_sales",
-    MONTHLY_KPIS,
-    "Net sales per month, in pounds.",
-    lambda warehouse, path: charts.plot_monthly_net_sales(_kpis(warehouse), path),
-)
-orders_chart = _chart_asset(
-    "placed_vs_canceled_orders",
-    MONTHLY_KPIS,
-    "Placed and canceled orders per month, with the cancellation rate.",
-    lambda warehouse, path: charts.plot_orders(_kpis(warehouse), path),
-)
-sales_growth_chart = _chart_asset(
-    "sales_growth",
-    MONTHLY_KPIS,
-    "Month-over-month growth of net sales, in percent.",
-    lambda warehouse, path: charts.plot_sales_growth(_kpis(warehouse), path),
-)
-customers_chart = _chart_asset(
-    "customers",
-    MONTHLY_KPIS,
-    "Active customers per month, split into new and existing.",
-    lambda warehouse, path: charts.plot_customers(_kpis(warehouse), path),
+def _query_chart(
+    name: str, source: dg.AssetKey, query: str, plot: Callable[[pd.DataFrame, Path], Path], description: str
+) -> dg.AssetsDefinition:
+    """A chart of one query's rows, drawn by ``plot(rows, path)``."""
+    return _chart_asset(
+        name, source, description, lambda warehouse, path: plot(_read_table(warehouse, query), path)
+    )
+
+
+KPIS_QUERY = "SELECT * FROM marts.monthly_kpis ORDER BY month"
+KPI_CHARTS = {  # asset name -> (plot, description in the UI), all of marts.monthly_kpis
+    "monthly_net_sales": (charts.plot_monthly_net_sales, "Net sales per month, in pounds."),
+    "placed_vs_canceled_orders": (
+        charts.plot_orders,
+        "Placed and canceled orders per month, with the cancellation rate.",
+    ),
+    "sales_growth": (charts.plot_sales_growth, "Month-over-month growth of net sales, in percent."),
+    "customers": (charts.plot_customers, "Active customers per month, split into new and existing."),
+}
+# a list, which Dagster's definitions loader collects like module-level assets
+kpi_charts = [
+    _query_chart(name, MONTHLY_KPIS, KPIS_QUERY, plot, description)
+    for name, (plot, description) in KPI_CHARTS.items()
+]
+segment_sizes_chart = _query_chart(
+    "rfm_segment_sizes",
+    RFM_SEGMENTS,
+    "SELECT * FROM marts.rfm_segments ORDER BY customers DESC",
+    charts.plot_segment_sizes,
+    "Customers per RFM segment, with their share.",
 )
 invoice_amounts_chart = _chart_asset(
     "invoice_amount_distribution",
@@ -101,19 +104,10 @@ invoice_amounts_chart = _chart_asset(
     "Distribution of invoice amounts, all invoices and without outliers (above the 85th percentile).",
     _invoice_amounts,
 )
-segment_sizes_chart = _chart_asset(
-    "rfm_segment_sizes",
-    RFM_SEGMENTS,
-    "Customers per RFM segment, with their share.",
-    lambda warehouse, path: charts.plot_segment_sizes(
-        _read_table(warehouse, "SELECT * FROM marts.rfm_segments ORDER BY customers DESC"), path
-    ),
-)
-rfm_distributions_chart = _chart_asset(
+rfm_distributions_chart = _query_chart(
     "rfm_distributions",
     RFM_SCORES,
+    "SELECT * FROM marts.rfm_scores",
+    charts.plot_rfm_distributions,
     "Distributions of recency (days), frequency (invoices) and monetary value (pounds) over customers.",
-    lambda warehouse, path: charts.plot_rfm_distributions(
-        _read_table(warehouse, "SELECT * FROM marts.rfm_scores"), path
-    ),
 )

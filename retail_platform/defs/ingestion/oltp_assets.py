@@ -16,6 +16,7 @@ from retail_platform.defs.metadata import table_metadata
 from retail_platform.defs.resources import ShopDatabaseResource, WarehouseResource
 from retail_platform.oltp.connection import database_exists, schema_applied
 from retail_platform.oltp.extract import DEFAULT_MAX_REJECTED_SHARE, extract_shop, read_watermark
+from retail_platform.warehouse.sql_files import read_sql
 
 RAW_SHOP_ORDERS = dg.AssetKey(["raw", "shop_orders"])
 
@@ -138,11 +139,7 @@ def _nothing_to_reconcile(why: str) -> dg.AssetCheckResult:
 def _reconcile(shop_engine, warehouse_engine, mark: str | None) -> dg.AssetCheckResult:
     with shop_engine.connect() as shop:
         in_shop = shop.execute(
-            text(
-                "SELECT count(*) FROM shop.order_lines"
-                " WHERE pg_visible_in_snapshot(change_xid, CAST(:mark AS pg_snapshot))"
-            ),
-            {"mark": mark},
+            text(read_sql("extract/shop_lines_up_to_mark.sql")), {"mark": mark}
         ).scalar_one()
     with warehouse_engine.connect() as conn:
         loaded = conn.execute(text("SELECT count(*) FROM raw.shop_orders")).scalar_one()

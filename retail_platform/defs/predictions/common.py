@@ -1,6 +1,5 @@
 """What the prediction assets share: their run config, reading a query into pandas, replacing a table."""
 
-import io
 from collections.abc import Sequence
 
 import dagster as dg
@@ -31,28 +30,23 @@ class SplitConfig(dg.Config):
         return TimeSplit(self.snapshot(default_snapshot), self.horizon_days)
 
 
-def read_frame(
-    engine: Engine, query: str, params: dict | None = None, dtype: dict[str, str] | None = None
-) -> pd.DataFrame:
-    """``sql/queries/<query>`` as a frame. Without parameters the rows come as CSV through ``COPY ... TO
-    STDOUT`` into pandas' C parser: several times faster than row objects for a few hundred thousand rows.
-    Columns are then parsed by pandas: ``dtype`` keeps text columns text (stock codes such as 85048)."""
+def read_frame(engine: Engine, query: str, params: dict | None = None) -> pd.DataFrame:
+    """``sql/queries/<query>`` as a frame. Without parameters the rows come through a binary cursor (no text
+    parsing on either side): a few times faster than pandas' reader for a few hundred thousand rows."""
     sql_text = read_sql(f"queries/{query}").strip().rstrip(";")
     with engine.connect() as conn:
         # per-customer and per-invoice hash aggregates of up to a line each: room for them in memory
         conn.execute(text(f"SET LOCAL work_mem = '{QUERY_WORK_MEM}'"))
         if params:
             return pd.read_sql_query(text(sql_text), conn, params=params)
-        buffer = io.BytesIO()
-        cursor = conn.connection.driver_connection.cursor()
+        cursor = conn.connection.driver_connection.cursor(binary=True)
         try:
-            with cursor.copy(f"COPY ({sql_text}) TO STDOUT WITH (FORMAT csv, HEADER)") as copy:
-                for block in copy:
-                    buffer.write(block)
+            cursor.execute(sql_text)
+            columns = [column.name for column in cursor.description]
+            rows = cursor.fetchall()
         finally:
             cursor.close()
-    buffer.seek(0)
-    return pd.read_csv(buffer, keep_default_na=False, na_values=[""], dtype=dtype)
+    return pd.DataFrame.from_records(rows, columns=columns)
 
 
 def replace_table(

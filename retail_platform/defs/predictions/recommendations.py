@@ -5,6 +5,7 @@ import pandas as pd
 
 from retail_platform.analytics import clv
 from retail_platform.analytics import recommendations as recs
+from retail_platform.analytics.evaluation import TimeSplit
 from retail_platform.defs.cleaning import assets as cleaning
 from retail_platform.defs.predictions.clv import CUSTOMER_LIFETIME_VALUE
 from retail_platform.defs.predictions.common import SplitConfig, floats, read_frame, replace_table
@@ -33,22 +34,28 @@ class RecommendationConfig(SplitConfig):
 
 
 def _pairs(warehouse: WarehouseResource) -> pd.DataFrame:
-    pairs = read_frame(
-        warehouse.get_engine(), "recommendation_customer_products.sql", dtype={"stock_code": "str"}
-    )
+    pairs = read_frame(warehouse.get_engine(), "recommendation_customer_products.sql")
     pairs["customer_id"] = pairs["customer_id"].astype("int64")
     pairs["first_purchase"] = pd.to_datetime(pairs["first_purchase"])
     pairs["last_purchase"] = pd.to_datetime(pairs["last_purchase"])
     return pairs
 
 
-def _products(warehouse: WarehouseResource, before: pd.Timestamp | None) -> pd.DataFrame:
+def _products(
+    warehouse: WarehouseResource, before: pd.Timestamp | None, cutoff: pd.Timestamp
+) -> pd.DataFrame:
+    """Every product bought before ``before`` (default: ever), with its invoices then and before ``cutoff``."""
     before = before if before is not None else pd.Timestamp.max.normalize()
-    products = read_frame(
-        warehouse.get_engine(), "recommendation_products.sql", {"before": before.to_pydatetime()}
-    )
+    params = {"before": before.to_pydatetime(), "cutoff": cutoff.to_pydatetime()}
+    products = read_frame(warehouse.get_engine(), "recommendation_products.sql", params)
     products["stock_code"] = products["stock_code"].astype(str)
     return products
+
+
+def _calibration(products: pd.DataFrame) -> pd.DataFrame:
+    """The products bought before the split's cutoff, with their popularity then."""
+    calibration = products[products["calibration_invoices"] > 0]
+    return calibration.assign(invoices=calibration["calibration_invoices"])
 
 
 @dg.multi_asset(
@@ -79,21 +86,28 @@ def product_recommendations(
 ):
     """One step for both tables: they read the same few hundred thousand (customer, product) rows."""
     pairs = _pairs(warehouse)
-    yield _recommendations(context, config, warehouse, pairs)
-    yield _evaluation(context, config, warehouse, pairs)
+    last = pairs["last_purchase"] if not pairs.empty else pd.Series([pd.Timestamp("1970-01-01")])
+    split = config.split(clv.default_snapshot(last))
+    snapshot = pd.Timestamp(config.snapshot_date).normalize() if config.snapshot_date else None
+    products = _products(warehouse, snapshot, split.cutoff)
+    yield _recommendations(context, config, warehouse, pairs, products, snapshot)
+    yield _evaluation(context, config, warehouse, pairs, products, split)
 
 
 def _recommendations(
-    context: dg.AssetExecutionContext, config: RecommendationConfig, warehouse: WarehouseResource, pairs
+    context: dg.AssetExecutionContext,
+    config: RecommendationConfig,
+    warehouse: WarehouseResource,
+    pairs: pd.DataFrame,
+    products: pd.DataFrame,
+    snapshot: pd.Timestamp | None,
 ) -> dg.MaterializeResult:
     engine = warehouse.get_engine()
     customers = read_frame(engine, "recommendation_scored_customers.sql")["customer_id"].to_numpy(
         dtype="int64"
     )
-    snapshot = pd.Timestamp(config.snapshot_date).normalize() if config.snapshot_date else None
     if snapshot is not None:
         pairs = pairs[pairs["first_purchase"] < snapshot]
-    products = _products(warehouse, snapshot)
     columns = list(recs.RECOMMENDATION_COLUMNS)
     if products.empty or len(customers) == 0:
         empty = pd.DataFrame(columns=columns)
@@ -121,13 +135,17 @@ def _recommendations(
 
 
 def _evaluation(
-    context: dg.AssetExecutionContext, config: RecommendationConfig, warehouse: WarehouseResource, pairs
+    context: dg.AssetExecutionContext,
+    config: RecommendationConfig,
+    warehouse: WarehouseResource,
+    pairs: pd.DataFrame,
+    products: pd.DataFrame,
+    split: TimeSplit,
 ) -> dg.MaterializeResult:
     engine = warehouse.get_engine()
     result = None
     if not pairs.empty:
-        split = config.split(clv.default_snapshot(pairs["last_purchase"]))
-        calibration_products = _products(warehouse, split.cutoff)
+        calibration_products = _calibration(products)
         if calibration_products.empty:
             context.log.warning(
                 f"No recommendation evaluation: nothing was bought before {split.cutoff.date()}"

@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 
 from retail_platform.definitions import defs
 from retail_platform.defs.alerting import AlertingResource
-from retail_platform.defs.resources import RetailPathsResource, WarehouseResource
+from retail_platform.defs.resources import RetailPathsResource, ShopDatabaseResource, WarehouseResource
 from retail_platform.sample_data import write_sample
 from retail_platform.settings import retail_paths
 from retail_platform.warehouse.connection import engine_for, with_database
@@ -25,6 +25,7 @@ def resources_for(url: str, home: Path, webhook_url: str | None = None) -> dict:
         "warehouse": WarehouseResource(url=url),
         "retail_paths": RetailPathsResource(home=str(home)),
         "alerting": AlertingResource(webhook_url=webhook_url),
+        "shop": ShopDatabaseResource(),  # no shop: raw/shop_orders extracts nothing
     }
 
 
