@@ -11,7 +11,6 @@ from pathlib import Path
 import dagster as dg
 
 from retail_platform.defs.automation.freshness import freshness_policy_for
-from retail_platform.defs.automation.refresh import refresh_condition_for
 from retail_platform.defs.resources import default_resources
 from retail_platform.settings import Settings, current_settings
 
@@ -28,7 +27,7 @@ def build_defs(settings: Settings) -> dg.Definitions:
     loaded = dg.load_from_defs_folder(path_within_project=Path(__file__).parent)
 
     def policies(spec: dg.AssetSpec) -> dg.AssetSpec:
-        return refresh_condition_for(freshness_policy_for(spec, settings.checks))
+        return freshness_policy_for(spec, settings.checks)
 
     return dg.Definitions(
         assets=list(dg.map_asset_specs(policies, _unique(loaded.assets))),

@@ -65,12 +65,14 @@ def retail_paths(home: str | os.PathLike[str] | None = None, landing: str | None
 
 @dataclass(frozen=True)
 class FileDropSettings:
-    """The landing-folder sensor (README, *Dropping files*)."""
+    """The landing-folder sensor (README, *Dropping files*): one batch run per tick, bounded by a count of
+    files and their total size, so that a burst costs a few runs instead of one run per file."""
 
     interval_seconds: int = 10
     settle_seconds: float = 5.0
-    max_in_flight: int = 4
-    max_runs_per_tick: int = 4
+    max_in_flight: int = 2
+    max_batch_files: int = 500
+    max_batch_bytes: int = 1 << 30
     max_attempts: int = 8
 
 
@@ -186,8 +188,9 @@ def load_settings(environ: Mapping[str, str] | None = None, *, home: str | None 
         file_drop=FileDropSettings(
             interval_seconds=read.integer("RETAIL_FILE_DROP_INTERVAL_SECONDS", 10),
             settle_seconds=read.number("RETAIL_FILE_DROP_SETTLE_SECONDS", 5),
-            max_in_flight=read.integer("RETAIL_FILE_DROP_MAX_IN_FLIGHT", 4),
-            max_runs_per_tick=read.integer("RETAIL_FILE_DROP_MAX_RUNS_PER_TICK", 4),
+            max_in_flight=read.integer("RETAIL_FILE_DROP_MAX_IN_FLIGHT", 2),
+            max_batch_files=read.integer("RETAIL_FILE_DROP_MAX_BATCH_FILES", 500),
+            max_batch_bytes=read.integer("RETAIL_FILE_DROP_MAX_BATCH_BYTES", 1 << 30),
             max_attempts=read.integer("RETAIL_FILE_DROP_MAX_ATTEMPTS", 8),
         ),
         shop_sensor=ShopSensorSettings(

@@ -111,7 +111,42 @@ def run_bench(
             shutil.rmtree(workdir, ignore_errors=True)
 
 
-def main(server_url: str, rows: int, repeat: int, seed: int, as_json: bool, workdir: Path | None) -> int:
+def run_day(
+    server_url: str, rows: int, repeat: int, seed: int, workdir: Path | None, to_stderr: bool
+) -> dict:
+    """The ``day`` scenario (``bench/incremental.py``): one day's file into a warehouse of ``rows`` lines."""
+    from retail_platform.bench.incremental import run_day_scenario
+    from retail_platform.sample_data import write_sample
+
+    progress = _progress(to_stderr)
+    own = workdir is None
+    workdir = Path(tempfile.mkdtemp(prefix="retail_bench_")) if own else workdir
+    workdir.mkdir(parents=True, exist_ok=True)
+    try:
+        path = workdir / f"bench_{rows}.csv"
+        progress(f"Generating {rows:,} lines into {path} ...")
+        write_sample(path, rows, seed)
+        return run_day_scenario(server_url, path, workdir, repeat, progress)
+    finally:
+        if own:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+def main(
+    server_url: str,
+    rows: int,
+    repeat: int,
+    seed: int,
+    as_json: bool,
+    workdir: Path | None,
+    scenario: str = "graph",
+) -> int:
+    if scenario == "day":
+        from retail_platform.bench.incremental import format_day
+
+        summary = run_day(server_url, rows, repeat, seed, workdir, to_stderr=as_json)
+        print(json.dumps(summary, indent=2) if as_json else format_day(summary))
+        return 0 if summary["all_ok"] else 1
     summary = run_bench(server_url, rows, repeat, seed, workdir, to_stderr=as_json)
     if as_json:
         print(json.dumps(summary, indent=2))

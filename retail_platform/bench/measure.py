@@ -95,6 +95,7 @@ def time_graph(url: str, path: Path, workdir: Path) -> tuple[float, dict[str, fl
     _link_or_copy(path, home / "landing" / path.name)
     try:
         from retail_platform.definitions import defs
+        from retail_platform.defs.partitions import every_month_tags
         from retail_platform.defs.resources import default_resources
         from retail_platform.settings import Settings, retail_paths
 
@@ -105,6 +106,7 @@ def time_graph(url: str, path: Path, workdir: Path) -> tuple[float, dict[str, fl
             started = time.perf_counter()
             result = job.execute_in_process(
                 run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+                tags=every_month_tags(),
                 instance=instance,
                 resources=default_resources(Settings(paths=retail_paths(home), warehouse_url=url)),
                 raise_on_error=False,

@@ -17,6 +17,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     from retail_platform.cli.environment import is_embedded, prepare
     from retail_platform.definitions import defs
+    from retail_platform.defs.partitions import every_month_tags
     from retail_platform.defs.resources import default_resources
     from retail_platform.ingestion.landing import ready_files
     from retail_platform.reporting import print_run_summary
@@ -50,6 +51,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                 raise_on_error=False,
                 # progress and warnings on the console, not every engine event (they are in the UI)
                 run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+                tags=every_month_tags(),  # every monthly partition, so the UI shows each month rebuilt
             )
         ok = print_run_summary(engine, result, paths, time.perf_counter() - started)
     finally:

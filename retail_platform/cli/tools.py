@@ -93,6 +93,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
             seed=args.seed,
             as_json=args.json,
             workdir=Path(args.workdir) if args.workdir else None,
+            scenario=args.scenario,
         )
     finally:
         if started_here and not args.keep_server:
@@ -164,3 +165,10 @@ def _add_bench_command(commands: argparse._SubParsersAction) -> None:
     bench.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
     bench.add_argument("--workdir", help="where the generated file goes (default: a temporary folder)")
     bench.add_argument("--keep-server", action="store_true", help="leave the embedded PostgreSQL running")
+    bench.add_argument(
+        "--scenario",
+        choices=("graph", "day"),
+        default="graph",
+        help="graph: COPY, load, re-drop, whole graph; day: one day's file into a warehouse of --rows lines, "
+        "the incremental refresh of its months (--repeat days) against the refresh of every month",
+    )

@@ -45,6 +45,7 @@ class BlockLoader:
         self.size_bytes = size_bytes
         self.export_names: list[str] = []
         self.lines_read = self.lines_rejected = self.lines_loaded = 0
+        self.months: set[str] = set()  # YYYY-MM-01 of the lines inserted (the ledger's months_touched)
         self._reported = 0
         self._frozen = False  # bulk mode: this load emptied raw.transaction_lines, so COPY FREEZE
         self._dropped_indexes: list[str] = []  # bulk mode: the definitions of the indexes to build again
@@ -78,6 +79,7 @@ class BlockLoader:
                     loaded = self._typed_stage(export_no, typed.rows)
                 else:
                     loaded = self._copy(typed.rows)
+                    self.months.update(typed.months)
                 self.lines_loaded += loaded
                 if self.lines_read - self._reported >= _PROGRESS_EVERY:
                     self._reported = self.lines_read
@@ -180,6 +182,7 @@ class BlockLoader:
         ).one()
         if row.lines_loaded:
             self._unsummarized = True
+            self.months.update(str(month) for month in row.months)
         return row.lines_loaded
 
     def _checked_stage(self, export_no: int, block: pa.Table, first_line_id: int) -> int:

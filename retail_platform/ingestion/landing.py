@@ -7,14 +7,26 @@ Loaded (and duplicate) files move to ``archive/``; rejected files move to ``reje
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import Engine
 
 from retail_platform.ingestion.loader import DEFAULT_MAX_REJECTED_SHARE, LoadResult, Progress, load_file
 from retail_platform.ingestion.readiness import is_temporary
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class FailedLoad:
+    """A file whose load raised; it is still in the landing folder."""
+
+    file_name: str
+    error: str
 
 
 def ready_files(landing: Path) -> list[Path]:
@@ -89,13 +101,26 @@ def load_landing(
     run_id: str | None = None,
     max_rejected_share: float = DEFAULT_MAX_REJECTED_SHARE,
     progress: Progress | None = None,
+    failures: list[FailedLoad] | None = None,
 ) -> list[LoadResult]:
-    """Load every ready file (or the given ones) in order, filing each away as soon as it is committed."""
+    """Load every ready file (or the given ones) in order, filing each away as soon as it is committed.
+
+    With ``failures`` given, a file whose load raises (a warehouse or infrastructure error: its transaction
+    is rolled back and the file stays in the landing folder for a retry) is recorded there and the next file
+    is loaded, so that one failing file of a batch does not hold back the others; without, the error
+    propagates."""
     results = []
     for path in list(files) if files is not None else ready_files(landing):
-        result = load_file(
-            engine, path, run_id=run_id, max_rejected_share=max_rejected_share, progress=progress
-        )
+        try:
+            result = load_file(
+                engine, path, run_id=run_id, max_rejected_share=max_rejected_share, progress=progress
+            )
+        except Exception as error:
+            if failures is None:
+                raise
+            log.exception("Loading %s failed; it stays in the landing folder", path.name)
+            failures.append(FailedLoad(path.name, f"{type(error).__name__}: {error}"))
+            continue
         file_away(path, result, archive, rejected)
         results.append(result)
     return results

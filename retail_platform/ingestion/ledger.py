@@ -27,6 +27,7 @@ _LEDGER_FIELDS = (
     "status",
     "error",
     "duplicate_of",
+    "months_touched",
 )
 
 
@@ -47,6 +48,8 @@ class LoadResult:
     lines_rejected: int = 0
     error: str | None = None
     duplicate_of: int | None = None
+    # first days of the months of the lines this load inserted (empty when it inserted none)
+    months_touched: list[str] = field(default_factory=list)
     seconds: float = 0.0
     rejected_samples: list[dict] = field(default_factory=list)
 

@@ -235,6 +235,7 @@ def _load_new(
     if not result.lines_read:
         raise FileRejected("no lines: the file has a header but no data lines (an export cut short?)")
     result.rejected_samples = rejected_samples(conn, result.load_id)
+    result.months_touched = sorted(blocks.months)
     _settle(conn, result, blocks.lines_loaded, max_rejected_share)
 
 
@@ -250,6 +251,7 @@ def _settle(conn: Connection, result: LoadResult, lines_loaded: int, max_rejecte
         if lines_loaded:  # nothing of a rejected file stays; its rejected lines stay listed
             conn.execute(text(read_sql("ingestion/08_remove_rejected_file.sql")), {"load_id": result.load_id})
         result.lines_rejected = result.lines_read
+        result.months_touched = []
     else:
         result.lines_loaded = lines_loaded
         result.lines_already_present = result.lines_read - result.lines_rejected - lines_loaded

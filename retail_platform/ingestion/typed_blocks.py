@@ -56,11 +56,13 @@ _NULL = pa.scalar(None, pa.string())
 
 @dataclass(frozen=True)
 class Typed:
-    """A block typed by the loader: binary COPY rows of raw.transaction_lines, and its first and last date."""
+    """A block typed by the loader: binary COPY rows of raw.transaction_lines, its first and last date, and
+    the months of its lines (``YYYY-MM-01``; the ledger records the months each load touched)."""
 
     rows: memoryview  # binary COPY rows, without the header and trailer
     first_date: str
     last_date: str
+    months: tuple[str, ...] = ()
 
 
 class Prepared(NamedTuple):
@@ -161,7 +163,14 @@ def type_block(block: pa.Table, load_id: int, export_no: int, first_line_id: int
         country.expand(text_fields(country.values)),
         b"",
     )
-    return Typed(string_data(copy_rows), dates["min"].as_py(), dates["max"].as_py())
+    # per distinct date value (a few thousand per block), not per line
+    months = pc.unique(pc.utf8_slice_codeunits(date.values, 0, 7)).to_pylist()
+    return Typed(
+        string_data(copy_rows),
+        dates["min"].as_py(),
+        dates["max"].as_py(),
+        tuple(sorted(f"{month}-01" for month in months)),
+    )
 
 
 def _row_prefixes(block: pa.Table, load_id: int, export_no: int, first_line_id: int) -> pa.Array:

@@ -1,6 +1,7 @@
 """The file-drop sensor, tick by tick with ``build_sensor_context`` and a controlled clock: readiness (settling
-across ticks, temporary names and renames), one run per file, retries under new run keys, the cursor, and the
-bounds on a burst of files. No warehouse needed: the sensor only reads the folder and the run history."""
+across ticks, temporary names and renames), one batch run per tick with a tag per file, per-file retries under
+new run keys, the cursor, and the bounds on a burst of files. No warehouse needed: the sensor only reads the
+folder and the run history."""
 
 from __future__ import annotations
 
@@ -12,12 +13,12 @@ from pathlib import Path
 import dagster as dg
 import pytest
 from dagster._core.test_utils import create_run_for_test
+from dagster._utils.tags import is_valid_tag_key
 
 from retail_platform.definitions import defs
 from retail_platform.defs.automation import file_drop
+from retail_platform.defs.automation.batch_tags import FILE_TAG_PREFIX, drops_of, file_tag_key, name_of
 from retail_platform.defs.automation.file_drop import (
-    TAG_DROP,
-    TAG_FILE,
     Cursor,
     drop_id,
     evaluate,
@@ -63,28 +64,26 @@ def _drop(landing: Path, name: str, rows: int = 3, invoice: str = "500000") -> P
 
 
 def _files(result: dg.SensorResult) -> list[str]:
-    return [request.tags[TAG_FILE] for request in result.run_requests or []]
+    """The files of the tick's (one) run, in the order the run loads them."""
+    requests = result.run_requests or []
+    assert len(requests) <= 1, "one run per tick"
+    return [name for request in requests for name in _config_files(request)]
+
+
+def _config_files(request: dg.RunRequest) -> list[str]:
+    return request.run_config["ops"]["raw_transactions"]["config"]["files"]
+
+
+def _record(instance: dg.DagsterInstance, request: dg.RunRequest, status: dg.DagsterRunStatus, **extra):
+    """A run of the request in the instance, as the daemon would have created it."""
+    return create_run_for_test(
+        instance, job_name="load_file_job", status=status, tags={**request.tags, **extra}
+    )
 
 
 def _skip(result: dg.SensorResult) -> str:
     assert not result.run_requests, _files(result)
     return result.skip_reason.skip_message
-
-
-def _drop_and_settle(tick: Ticker, name: str, t0: float) -> dg.RunRequest:
-    """The one run request for ``name``, dropped just before ``t0``: seen at ``t0``, ready a settle window
-    later."""
-    _drop(tick.landing, name)
-    tick(t0)
-    (request,) = tick(t0 + SETTLE + 1).run_requests
-    return request
-
-
-def _record_load_run(
-    instance: dg.DagsterInstance, request: dg.RunRequest, status: dg.DagsterRunStatus
-) -> None:
-    """A run of the load job for ``request`` in ``status``, as the daemon would have launched it."""
-    create_run_for_test(instance, job_name="load_file_job", status=status, tags=dict(request.tags))
 
 
 def test_a_file_is_ready_once_its_size_and_mtime_stay_the_same_across_ticks(instance, landing):
@@ -102,9 +101,9 @@ def test_a_file_is_ready_once_its_size_and_mtime_stay_the_same_across_ticks(inst
     assert _files(result) == ["day1.csv"]
     (request,) = result.run_requests
     sha, _ = file_digest(path)
-    assert request.run_key == f"day1.csv@{sha[:16]}#1"
-    assert request.tags[TAG_DROP] == drop_id("day1.csv", sha) and request.tags["retail/sha256"] == sha
-    assert request.run_config["ops"]["raw_transactions"]["config"]["files"] == ["day1.csv"]
+    assert request.tags[file_tag_key("day1.csv")] == drop_id("day1.csv", sha)
+    assert drops_of(request.tags) == [drop_id("day1.csv", sha)]
+    assert request.tags["retail/landing_files"] == "1"
     dg.validate_run_config(defs.resolve_job_def("load_file_job"), request.run_config)
 
 
@@ -148,73 +147,143 @@ def test_files_with_old_modification_times_are_seen_and_loaded_oldest_first(inst
 def test_one_run_per_file_and_none_while_its_run_is_in_flight(instance, landing):
     tick = Ticker(instance, landing)
     t0 = time.time()
-    request = _drop_and_settle(tick, "a.csv", t0)
-    _record_load_run(instance, request, dg.DagsterRunStatus.NOT_STARTED)
+    _drop(landing, "a.csv")
+    tick(t0)
+    (request,) = tick(t0 + SETTLE + 1).run_requests
+    _record(instance, request, dg.DagsterRunStatus.NOT_STARTED)
     reason = _skip(tick(t0 + 30))
     assert "1 load run(s) queued or running" in reason
+    # a file that arrives meanwhile gets a batch of its own, without the file already in flight
+    _drop(landing, "late.csv", invoice="500009")
+    tick(t0 + 31)
+    assert _files(tick(t0 + 31 + SETTLE + 1)) == ["late.csv"]
 
 
 def test_the_same_content_under_a_new_name_gets_a_run_of_its_own(instance, landing):
     """The loader records it as a duplicate of the first load (that is what the run is for)."""
     tick = Ticker(instance, landing)
     t0 = time.time()
-    request = _drop_and_settle(tick, "orig.csv", t0)
-    _record_load_run(instance, request, dg.DagsterRunStatus.SUCCESS)
-    (landing / "orig.csv").rename(landing / "copy_of_orig.csv")
+    first = _drop(landing, "orig.csv")
+    tick(t0)
+    (request,) = tick(t0 + SETTLE + 1).run_requests
+    _record(instance, request, dg.DagsterRunStatus.SUCCESS)
+    first.rename(landing / "copy_of_orig.csv")
     tick(t0 + 20)
     (again,) = tick(t0 + 20 + SETTLE + 1).run_requests
-    assert again.tags[TAG_FILE] == "copy_of_orig.csv" and again.run_key.endswith("#1")
-    assert again.tags["retail/sha256"] == request.tags["retail/sha256"]
+    assert _config_files(again) == ["copy_of_orig.csv"] and again.run_key != request.run_key
+    (drop,) = drops_of(again.tags)
+    assert drop.split("@")[1] == drops_of(request.tags)[0].split("@")[1]
 
 
 def test_the_same_file_dropped_again_after_a_successful_load_gets_the_next_run_key(instance, landing):
     tick = Ticker(instance, landing)
     t0 = time.time()
-    request = _drop_and_settle(tick, "b.csv", t0)
-    _record_load_run(instance, request, dg.DagsterRunStatus.SUCCESS)
+    _drop(landing, "b.csv")
+    tick(t0)
+    (request,) = tick(t0 + SETTLE + 1).run_requests
+    _record(instance, request, dg.DagsterRunStatus.SUCCESS)
     # Dagster would silently skip a second request with the same run key: the sensor asks for attempt 2.
     (again,) = tick(t0 + 30).run_requests
-    assert again.run_key == request.run_key.replace("#1", "#2")
+    assert _config_files(again) == ["b.csv"] and again.run_key != request.run_key
 
 
 def test_a_failed_load_is_retried_under_a_new_run_key_after_a_backoff(instance, landing):
     tick = Ticker(instance, landing)
     t0 = time.time()
-    request = _drop_and_settle(tick, "c.csv", t0)
-    _record_load_run(instance, request, dg.DagsterRunStatus.FAILURE)
+    _drop(landing, "c.csv")
+    tick(t0)
+    (request,) = tick(t0 + SETTLE + 1).run_requests
+    _record(instance, request, dg.DagsterRunStatus.FAILURE)
     now = time.time()
     reason = _skip(tick(now + 5))
     assert "retrying after a backoff" in reason and "c.csv" in reason and "retry 2 in" in reason
     (retry,) = tick(now + 31).run_requests
-    assert retry.run_key.endswith("#2") and retry.tags["retail/attempt"] == "2"
+    assert _config_files(retry) == ["c.csv"] and retry.run_key != request.run_key
 
 
 def test_retries_stop_after_max_attempts_and_the_reason_says_what_to_do(instance, landing):
     tick = Ticker(instance, landing, max_attempts=3)
     t0 = time.time()
-    request = _drop_and_settle(tick, "d.csv", t0)
+    _drop(landing, "d.csv")
+    tick(t0)
+    (request,) = tick(t0 + SETTLE + 1).run_requests
     for _ in range(3):
-        _record_load_run(instance, request, dg.DagsterRunStatus.FAILURE)
+        _record(instance, request, dg.DagsterRunStatus.FAILURE)
     reason = _skip(tick(time.time() + 3600))
     assert "stopped retrying" in reason and "3 failed runs in a row" in reason and "re-execute" in reason
 
 
-def test_a_burst_of_files_is_drained_a_few_runs_at_a_time(instance, landing):
-    tick = Ticker(instance, landing, max_in_flight=4, max_runs_per_tick=4)
+def test_a_burst_of_files_is_one_run_per_tick_within_the_bounds(instance, landing):
+    tick = Ticker(instance, landing, max_in_flight=2, max_batch_files=200)
     t0 = time.time()
     for index in range(300):
-        _drop(landing, f"burst_{index:03d}.csv", invoice=str(600000 + index))
-    started = time.monotonic()
+        path = _drop(landing, f"burst_{index:03d}.csv", invoice=str(600000 + index))
+        os.utime(path, (1_280_000_000 + 300 - index, 1_280_000_000 + 300 - index))  # dropped newest first
     tick(t0)
     result = tick(t0 + SETTLE + 1)
-    assert time.monotonic() - started < 10
-    assert len(result.run_requests) == 4
+    (first,) = result.run_requests
+    # drop order (oldest mtime first), at most 200 files, each with a tag of its own
+    assert _config_files(first) == [f"burst_{index:03d}.csv" for index in range(299, 99, -1)]
+    assert len([key for key in first.tags if key.startswith(FILE_TAG_PREFIX)]) == 200
     assert len(tick.cursor) < 100_000  # 300 files: about 150 bytes each
-    for request in result.run_requests:
-        _record_load_run(instance, request, dg.DagsterRunStatus.NOT_STARTED)
-    reason = _skip(tick(t0 + 20))
-    assert "4 load run(s) queued or running (at most 4)" in reason
-    assert "296 more ready file(s) wait their turn" in reason
+    _record(instance, first, dg.DagsterRunStatus.NOT_STARTED)
+    (second,) = tick(t0 + 20).run_requests  # the files of the run in flight are not asked for again
+    assert _config_files(second) == [f"burst_{index:03d}.csv" for index in range(99, -1, -1)]
+    _record(instance, second, dg.DagsterRunStatus.NOT_STARTED)
+    assert "2 load run(s) queued or running (at most 2)" in _skip(tick(t0 + 30))
+
+
+def test_a_batch_is_bounded_by_bytes_and_a_big_file_goes_alone(instance, landing):
+    tick = Ticker(instance, landing, max_batch_bytes=1_000)
+    t0 = time.time()
+    big = _drop(landing, "big.csv", rows=40, invoice="1")
+    small = [_drop(landing, f"small_{i}.csv", rows=1, invoice=str(10 + i)) for i in range(3)]
+    for age, path in enumerate([big, *small]):
+        os.utime(path, (1_280_000_000 + age, 1_280_000_000 + age))
+    assert big.stat().st_size > 1_000 and sum(p.stat().st_size for p in small) < 1_000
+    tick(t0)
+    result = tick(t0 + SETTLE + 1)
+    assert _files(result) == ["big.csv"]
+    _record(instance, result.run_requests[0], dg.DagsterRunStatus.SUCCESS)
+    big.unlink()  # loaded and archived
+    assert _files(tick(t0 + 20)) == [p.name for p in small]
+
+
+def test_a_failed_file_of_a_batch_is_retried_alone_after_its_backoff(instance, landing):
+    """The batch run failed because one file's load raised; the files that loaded left the folder."""
+    tick = Ticker(instance, landing)
+    t0 = time.time()
+    paths = [_drop(landing, f"part_{i}.csv", invoice=str(700 + i)) for i in range(3)]
+    tick(t0)
+    (request,) = tick(t0 + SETTLE + 1).run_requests
+    assert sorted(_config_files(request)) == [p.name for p in paths]
+    _record(instance, request, dg.DagsterRunStatus.FAILURE)
+    for path in paths[1:]:
+        path.unlink()
+    now = time.time()
+    assert "part_0.csv: run" in _skip(tick(now + 5))
+    (retry,) = tick(now + 31).run_requests
+    assert _config_files(retry) == ["part_0.csv"]
+    # the history of a file is the runs that carried it: one failure so far
+    assert [name_of(drop) for drop in drops_of(retry.tags)] == ["part_0.csv"]
+
+
+def test_the_same_tick_again_asks_for_the_same_run_key(instance, landing):
+    """A daemon that restarts mid-tick evaluates the same state: Dagster submits the run once."""
+    t0 = time.time()
+    for i in range(5):
+        _drop(landing, f"same_{i}.csv", invoice=str(800 + i))
+    first, second = Ticker(instance, landing), Ticker(instance, landing)
+    first(t0), second(t0)
+    (a,) = first(t0 + SETTLE + 1).run_requests
+    (b,) = second(t0 + SETTLE + 1).run_requests
+    assert a.run_key == b.run_key and _config_files(a) == _config_files(b)
+
+
+def test_file_tag_keys_are_valid_for_any_name():
+    for name in ("a b.csv", "ü.csv", "x" * 200 + ".csv", "orders (1).csv.gz"):
+        assert is_valid_tag_key(file_tag_key(name)), file_tag_key(name)
+    assert file_tag_key("x" * 200 + "1.csv") != file_tag_key("x" * 200 + "2.csv")
 
 
 def test_ready_files_wait_while_a_full_refresh_loads_the_folder(instance, landing):

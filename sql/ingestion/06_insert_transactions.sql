@@ -58,7 +58,7 @@ WITH block AS (
     FROM numbered AS n
     WHERE n.is_new
     ORDER BY n.line_id
-    RETURNING 1
+    RETURNING date_trunc('month', invoice_date)::date AS month
 ), recorded AS (
     INSERT INTO load_present
     SELECT n.invoice_no, n.stock_code, n.description, n.quantity, n.invoice_date, n.unit_price, n.customer_id,
@@ -67,4 +67,6 @@ WITH block AS (
     WHERE NOT n.is_new
     RETURNING 1
 )
-SELECT (SELECT count(*) FROM inserted) AS lines_loaded, (SELECT count(*) FROM recorded) AS lines_present;
+-- months: those of the lines inserted (raw.file_loads.months_touched: what an incremental refresh rebuilds)
+SELECT (SELECT count(*) FROM inserted) AS lines_loaded, (SELECT count(*) FROM recorded) AS lines_present,
+       (SELECT coalesce(array_agg(DISTINCT i.month ORDER BY i.month), '{}') FROM inserted AS i) AS months;

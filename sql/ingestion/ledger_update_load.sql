@@ -8,5 +8,6 @@ SET sha256 = :sha256,
     lines_rejected = :lines_rejected,
     status = :status,
     error = :error,
+    months_touched = CAST(:months_touched AS date[]),
     finished_at = clock_timestamp()
 WHERE load_id = :load_id;

@@ -1,4 +1,4 @@
-"""The file-drop sensor: a file that lands in the landing folder is loaded once, by a run of its own.
+"""The file-drop sensor: the files that land in the landing folder are loaded once each, in batch runs.
 
 **When is a file ready?** Only when it is complete. Two producer conventions are supported:
 
@@ -10,19 +10,21 @@
    ticks at least ``RETAIL_FILE_DROP_SETTLE_SECONDS`` apart (default 5 s; an empty file waits 60 s). A
    producer that writes in place must not pause longer than that in the middle of a file.
 
-**One run per ready file.** Each run of ``load_file_job`` names its file in the run config and carries the
-tags ``retail/landing_file``, ``retail/sha256`` and ``retail/drop`` (``name@sha256[:16]``). The run key is
-``<drop>#<attempt>`` (``retries.py``): Dagster never reuses a run key, so a failed load gets the next attempt
-number (after a backoff) instead of being ignored forever, and a daemon that restarts mid-tick submits
-nothing twice. The same content is never loaded twice whatever the sensor does: the loader recognises the
-bytes (ledger status ``duplicate``, pointing at the first load) and the lines (line identity). A file dropped
-again under a new name still gets its run, cheap, so that the ledger says why it loaded nothing.
+**One run per tick for every ready file** (README, *Dropping files*). The tick requests one run of
+``load_file_job`` naming its files in drop order (oldest modification time first) in the run config, at most
+``RETAIL_FILE_DROP_MAX_BATCH_FILES`` files and ``RETAIL_FILE_DROP_MAX_BATCH_BYTES`` bytes (a bigger file goes
+alone): a run costs seconds of process start-up, a small file's load a fraction of one. Each file still loads
+in its own transaction with its own ledger row, and a file whose load fails does not stop the others of its
+run. Retries stay per file: each file of a batch is tagged (``batch_tags.py``), so ``retries.decide`` sees the
+runs that carried it, and a failed file comes back after its own backoff in a later batch, while the files
+that loaded are in archive/ and gone from the folder. The run key is derived from the batch's files and their
+attempt numbers: a daemon that restarts mid-tick asks for the same batch under the same key (submitted once),
+and the loader recognises bytes and lines it already has in any case (sha256 and line identity).
 
 **Bounded work per tick.** The sensor stats the folder (cheap for thousands of files), keeps at most
-``RETAIL_FILE_DROP_MAX_IN_FLIGHT`` load runs queued or running (default 4; loads are serialized by the
-warehouse pool anyway) and requests at most ``RETAIL_FILE_DROP_MAX_RUNS_PER_TICK`` per tick (default 4),
-oldest files first, and stops hashing after ``HASH_BUDGET_SECONDS``: hundreds of files arriving at once
-neither time out the tick nor flood the run queue; they drain in order.
+``RETAIL_FILE_DROP_MAX_IN_FLIGHT`` load runs queued or running (default 2: one loading, one collecting the
+files that arrived meanwhile; loads are serialized by the warehouse pool anyway), skips files already in a run
+in flight, and stops hashing after ``HASH_BUDGET_SECONDS``.
 
 **The cursor** holds what the sensor saw of each file still in the folder (size, mtime, inode, when first
 seen with that signature, and its sha256 once computed), not a high-water mark of modification times: a file
@@ -36,10 +38,19 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import dagster as dg
 
+from retail_platform.defs.automation.batch_tags import (
+    TAG_FILE_COUNT,
+    TAG_TRIGGER,
+    batch_run_key,
+    drops_of,
+    file_tag_key,
+    name_of,
+)
 from retail_platform.defs.automation.jobs import full_refresh_job, load_file_job
 from retail_platform.defs.automation.retries import decide, history, unfinished_runs
 from retail_platform.defs.ingestion.assets import LandingLoadConfig
@@ -51,12 +62,6 @@ from retail_platform.settings import current_settings
 SETTINGS = current_settings().file_drop
 HASH_BUDGET_SECONDS = 20.0
 
-TAG_FILE = "retail/landing_file"
-TAG_SHA = "retail/sha256"
-TAG_DROP = "retail/drop"
-TAG_ATTEMPT = "retail/attempt"
-TAG_TRIGGER = "retail/trigger"
-
 _LISTED = 5  # names shown per category in a skip reason
 
 
@@ -66,21 +71,27 @@ def _names(items: Iterable[str], limit: int = _LISTED) -> str:
     return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
 
 
+@dataclass(frozen=True)
+class Limits:
+    """What one tick may do (the settings, or a test's)."""
+
+    settle_seconds: float = SETTINGS.settle_seconds
+    max_in_flight: int = SETTINGS.max_in_flight
+    max_batch_files: int = SETTINGS.max_batch_files
+    max_batch_bytes: int = SETTINGS.max_batch_bytes
+    max_attempts: int = SETTINGS.max_attempts
+    hash_budget_seconds: float = HASH_BUDGET_SECONDS
+
+
 def evaluate(
-    context: dg.SensorEvaluationContext,
-    landing: Path,
-    *,
-    now: float | None = None,
-    settle_seconds: float = SETTINGS.settle_seconds,
-    max_in_flight: int = SETTINGS.max_in_flight,
-    max_runs_per_tick: int = SETTINGS.max_runs_per_tick,
-    max_attempts: int = SETTINGS.max_attempts,
-    hash_budget_seconds: float = HASH_BUDGET_SECONDS,
+    context: dg.SensorEvaluationContext, landing: Path, *, now: float | None = None, **limits: float
 ) -> dg.SensorResult:
-    """One tick: scan, decide, request. Separate from the decorated sensor so tests can set the clock."""
+    """One tick: scan, decide, request. Separate from the decorated sensor so tests can set the clock and the
+    limits (keyword arguments named as the fields of ``Limits``)."""
     now = time.time() if now is None else now
+    bounds = Limits(**limits)
     cursor = Cursor.loads(context.cursor)
-    scan, next_cursor = scan_landing(landing, cursor, now, settle_seconds)
+    scan, next_cursor = scan_landing(landing, cursor, now, bounds.settle_seconds)
     if scan.missing_folder:
         return dg.SensorResult(
             skip_reason=f"the landing folder {landing} does not exist", cursor=next_cursor.dumps()
@@ -93,10 +104,11 @@ def evaluate(
         )
     if scan.settling:
         notes.append(
-            f"{len(scan.settling)} file(s) settling (size and mtime must stay unchanged for {settle_seconds:g} s): "
+            f"{len(scan.settling)} file(s) settling (size and mtime must stay unchanged for "
+            f"{bounds.settle_seconds:g} s): "
             + _names(f"{name} ({left:.0f} s left)" for name, left in scan.settling)
         )
-    requests: list[dg.RunRequest] = []
+    request: dg.RunRequest | None = None
     if scan.ready:
         refresh = unfinished_runs(context.instance, full_refresh_job.name)
         if refresh:
@@ -106,27 +118,48 @@ def evaluate(
                 f"(run {refresh[0].dagster_run.run_id[:8]}), which loads the landing folder",
             )
         else:
-            requests = _plan(
-                context,
-                scan.ready,
-                next_cursor,
-                notes,
-                now,
-                max_in_flight,
-                max_runs_per_tick,
-                max_attempts,
-                hash_budget_seconds,
-            )
+            request = _plan(context, scan.ready, next_cursor, notes, now, bounds)
 
-    if requests:
+    if request is not None:
+        names = LandingLoadConfig(**request.run_config["ops"]["raw_transactions"]["config"]).files
         context.log.info(
-            f"Requested {len(requests)} load run(s): {_names(r.tags[TAG_FILE] for r in requests)}"
+            f"Requested one load run for {len(names)} file(s): {_names(names)}"
             + (". Also: " + "; ".join(notes) if notes else "")
         )
-        return dg.SensorResult(run_requests=requests, cursor=next_cursor.dumps())
+        return dg.SensorResult(run_requests=[request], cursor=next_cursor.dumps())
     if not notes:
         notes.append(f"the landing folder {landing} is empty: waiting for files")
     return dg.SensorResult(skip_reason="; ".join(notes), cursor=next_cursor.dumps())
+
+
+@dataclass
+class _Batch:
+    """The files of the run this tick requests, and why the other ready files are not in it."""
+
+    entries: list[tuple[Candidate, str, int]] = field(default_factory=list)  # candidate, drop id, attempt
+    size: int = 0
+    over_limit: int = 0
+    waiting: list[str] = field(default_factory=list)
+    backoff: list[str] = field(default_factory=list)
+    gave_up: list[str] = field(default_factory=list)
+
+    def full(self, candidate: Candidate, bounds: Limits) -> bool:
+        """No room for the candidate; a file bigger than the byte bound still goes, alone."""
+        return len(self.entries) >= bounds.max_batch_files or (
+            bool(self.entries) and self.size + candidate.size > bounds.max_batch_bytes
+        )
+
+    def request(self) -> dg.RunRequest:
+        files = [candidate.name for candidate, _, _ in self.entries]
+        return dg.RunRequest(
+            run_key=batch_run_key([(drop, attempt) for _, drop, attempt in self.entries]),
+            run_config=dg.RunConfig(ops={"raw_transactions": LandingLoadConfig(files=files)}),
+            tags={
+                **{file_tag_key(candidate.name): drop for candidate, drop, _ in self.entries},
+                TAG_FILE_COUNT: str(len(files)),
+                TAG_TRIGGER: "file_drop",
+            },
+        )
 
 
 def _plan(
@@ -135,25 +168,28 @@ def _plan(
     cursor: Cursor,
     notes: list[str],
     now: float,
-    max_in_flight: int,
-    max_runs_per_tick: int,
-    max_attempts: int,
-    hash_budget_seconds: float,
-) -> list[dg.RunRequest]:
+    bounds: Limits,
+) -> dg.RunRequest | None:
+    """One batch of the ready files, in drop order, within the bounds; notes say what waits and why."""
     in_flight = unfinished_runs(context.instance, load_file_job.name)
-    loading = {record.dagster_run.tags.get(TAG_FILE) for record in in_flight}
-    slots = min(max(max_in_flight - len(in_flight), 0), max_runs_per_tick)
-    requests: list[dg.RunRequest] = []
-    waiting: list[str] = []
-    backoff: list[str] = []
-    gave_up: list[str] = []
+    loading = {name_of(drop) for record in in_flight for drop in drops_of(record.dagster_run.tags)}
+    pending = [candidate for candidate in ready if candidate.name not in loading]
+    if len(in_flight) >= bounds.max_in_flight:
+        notes.insert(
+            0,
+            f"{len(in_flight)} load run(s) queued or running (at most {bounds.max_in_flight})"
+            + (
+                f"; {len(pending)} more ready file(s) wait for the next batch, oldest first"
+                if pending
+                else ""
+            ),
+        )
+        return None
+    batch = _Batch()
     started = time.monotonic()
-    queued = 0
-    for candidate in ready:
-        if candidate.name in loading:
-            continue
-        if len(requests) >= slots or time.monotonic() - started > hash_budget_seconds:
-            queued += 1
+    for candidate in pending:
+        if batch.full(candidate, bounds) or time.monotonic() - started > bounds.hash_budget_seconds:
+            batch.over_limit += 1
             continue
         seen = cursor.files[candidate.name]
         if seen.sha256 is None:
@@ -162,47 +198,37 @@ def _plan(
             except FileNotFoundError:
                 continue
         drop = drop_id(candidate.name, seen.sha256)
-        decision = decide(history(context.instance, TAG_DROP, drop), now, max_attempts)
+        decision = decide(
+            history(context.instance, file_tag_key(candidate.name), drop), now, bounds.max_attempts
+        )
         if decision.action == "in_flight":
-            waiting.append(f"{candidate.name} ({decision.reason})")
+            batch.waiting.append(f"{candidate.name} ({decision.reason})")
         elif decision.action == "backoff":
-            backoff.append(f"{candidate.name}: {decision.reason}")
+            batch.backoff.append(f"{candidate.name}: {decision.reason}")
         elif decision.action == "gave_up":
-            gave_up.append(f"{candidate.name}: {decision.reason}")
+            batch.gave_up.append(f"{candidate.name}: {decision.reason}")
         elif candidate.path.exists():
-            requests.append(
-                dg.RunRequest(
-                    run_key=f"{drop}#{decision.attempt}",
-                    run_config=dg.RunConfig(
-                        ops={"raw_transactions": LandingLoadConfig(files=[candidate.name])}
-                    ),
-                    tags={
-                        TAG_FILE: candidate.name,
-                        TAG_SHA: seen.sha256,
-                        TAG_DROP: drop,
-                        TAG_ATTEMPT: str(decision.attempt),
-                        TAG_TRIGGER: "file_drop",
-                    },
-                )
-            )
-    if in_flight and (queued or not requests):
+            batch.entries.append((candidate, drop, decision.attempt))
+            batch.size += candidate.size
+    _explain(batch, in_flight, bounds, notes)
+    return batch.request() if batch.entries else None
+
+
+def _explain(batch: _Batch, in_flight: list[dg.RunRecord], bounds: Limits, notes: list[str]) -> None:
+    if batch.over_limit:
         notes.insert(
             0,
-            f"{len(in_flight)} load run(s) queued or running (at most {max_in_flight})"
-            + (f"; {queued} more ready file(s) wait their turn, oldest first" if queued else ""),
+            f"{batch.over_limit} more ready file(s) wait for the next batch (at most "
+            f"{bounds.max_batch_files} files and {bounds.max_batch_bytes:,} bytes per run)",
         )
-    elif queued:
-        notes.insert(
-            0,
-            f"{queued} more ready file(s) wait for the next tick (at most {max_runs_per_tick} runs per tick)",
-        )
-    if waiting:
-        notes.append(f"waiting for the runs of {_names(waiting)}")
-    if backoff:
-        notes.append("retrying after a backoff: " + _names(backoff))
-    if gave_up:
-        notes.append("stopped retrying: " + _names(gave_up))
-    return requests
+    if in_flight and not batch.entries:
+        notes.insert(0, f"{len(in_flight)} load run(s) queued or running (at most {bounds.max_in_flight})")
+    if batch.waiting:
+        notes.append(f"waiting for the runs of {_names(batch.waiting)}")
+    if batch.backoff:
+        notes.append("retrying after a backoff: " + _names(batch.backoff))
+    if batch.gave_up:
+        notes.append("stopped retrying: " + _names(batch.gave_up))
 
 
 @dg.sensor(
@@ -210,10 +236,12 @@ def _plan(
     job=load_file_job,
     minimum_interval_seconds=SETTINGS.interval_seconds,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Loads each complete file that lands in the landing folder exactly once, in a run of its own "
-    "(load_file_job): temporary names are ignored until renamed; other files must keep their size and mtime "
-    f"for {SETTINGS.settle_seconds:g} s across ticks. At most {SETTINGS.max_in_flight} load runs in flight; failed loads are "
-    "retried with a backoff.",
+    description="Loads each complete file that lands in the landing folder exactly once: one run of "
+    f"load_file_job per tick for every ready file (at most {SETTINGS.max_batch_files} files, "
+    f"{SETTINGS.max_batch_bytes:,} bytes), each file in its own transaction; temporary names are ignored "
+    "until renamed; other files must keep their size and mtime "
+    f"for {SETTINGS.settle_seconds:g} s across ticks. At most {SETTINGS.max_in_flight} load runs in flight; a "
+    "failed file is retried on its own with a backoff.",
 )
 def landing_file_sensor(
     context: dg.SensorEvaluationContext, retail_paths: RetailPathsResource

@@ -12,6 +12,7 @@ import dagster as dg
 
 from retail_platform.defs.automation.jobs import full_refresh_job
 from retail_platform.defs.automation.retries import unfinished_runs
+from retail_platform.defs.partitions import every_month_tags
 from retail_platform.settings import current_settings
 
 CRON = current_settings().full_refresh_cron
@@ -36,5 +37,5 @@ def weekly_full_refresh_schedule(context: dg.ScheduleEvaluationContext):
     return dg.RunRequest(
         run_key=f"weekly_full_refresh:{scheduled:%Y-%m-%d}" if scheduled else None,
         run_config={"ops": {"raw_transactions": {"config": {"min_file_age_seconds": RECENT_FILE_SECONDS}}}},
-        tags={"retail/trigger": "weekly_full_refresh"},
+        tags={"retail/trigger": "weekly_full_refresh", **every_month_tags()},
     )

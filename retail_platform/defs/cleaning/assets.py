@@ -1,5 +1,6 @@
 """The clean layer: ``clean.order_lines``, built in SQL from ``raw.transactions`` (fed by the landing files and
-by the shop's OLTP extract)."""
+by the shop's OLTP extract), partitioned by month: a run over some months rebuilds those months' lines and
+their rows of the ``clean.customer_months`` fact, in one transaction."""
 
 from retail_platform.defs.ingestion.assets import RAW_TRANSACTIONS
 from retail_platform.defs.ingestion.oltp_assets import RAW_SHOP_ORDERS
@@ -10,7 +11,9 @@ order_lines = sql_table_asset(
     deps=[RAW_TRANSACTIONS, RAW_SHOP_ORDERS],
     group_name="clean",
     order_by="line_id",
+    monthly=True,
     description="One valid invoice line (grain: a raw.transactions line), typed, with amount = quantity x "
     "unit_price and the flags is_cancellation (invoice 'C...'), is_adjustment (invoice 'A...') and "
-    "is_non_product (postage, fees, manual entries, tests, vouchers).",
+    "is_non_product (postage, fees, manual entries, tests, vouchers). Partitioned by calendar month of "
+    "invoice_date; also maintains clean.customer_months (one customer x month with lines).",
 )

@@ -3,10 +3,14 @@ rejected lines beside it (SPEC §3). One asset function materializes all three t
 together in each file's transaction.
 
 Two ways to run it: with no ``files`` in its config it loads every file waiting in the landing folder (the
-full refresh, ``retail-platform run``); with ``files`` it loads just those (``load_file_job``, one run per
-file, requested by the file-drop sensor or from the launchpad). A run for one file reports only the tables it
+full refresh, ``retail-platform run``); with ``files`` it loads just those, in that order (``load_file_job``:
+one batch per sensor tick, or from the launchpad). A run for named files reports only the tables it
 changed: a duplicate adds a ledger row but no line, so it does not make ``raw/transactions`` look updated and
 set off a downstream refresh for nothing.
+
+Each file has its own transaction. A file whose load raises does not stop the others: the rest load, what
+they changed is reported, and then the step fails naming the failed files, so the run shows as failed and the
+sensor retries those files (they are still in the landing folder) after their own backoff.
 """
 
 import time
@@ -18,7 +22,7 @@ from sqlalchemy import text
 
 from retail_platform.defs.metadata import table_metadata
 from retail_platform.defs.resources import RetailPathsResource, WarehouseResource
-from retail_platform.ingestion.landing import load_landing, ready_files
+from retail_platform.ingestion.landing import FailedLoad, load_landing, ready_files
 from retail_platform.ingestion.loader import DEFAULT_MAX_REJECTED_SHARE
 from retail_platform.ingestion.summary import files_markdown, run_totals
 
@@ -92,6 +96,7 @@ def raw_transactions(
         f"Loading {'every ready file' if files is None else ', '.join(p.name for p in files) or 'nothing'} "
         f"from {paths.landing} into {warehouse.describe()}"
     )
+    failures: list[FailedLoad] = []
     results = load_landing(
         engine,
         paths.landing,
@@ -101,6 +106,7 @@ def raw_transactions(
         run_id=context.run.run_id,
         max_rejected_share=config.max_rejected_share,
         progress=context.log.info,
+        failures=failures,
     )
     for result in results:
         if not result.ok:
@@ -141,8 +147,14 @@ def raw_transactions(
         )
     if every_table or any(result.lines_rejected for result in results):
         yield dg.MaterializeResult(asset_key=RAW_REJECTED_LINES, metadata=rejected_meta)
-    if not (every_table or results):
+    if not (every_table or results or failures):
         context.log.info("Nothing to load: no asset was materialized")
+    if failures:
+        raise dg.Failure(
+            f"{len(failures)} of {len(failures) + len(results)} file(s) failed to load and stay in the landing "
+            "folder for a retry: " + "; ".join(f"{f.file_name}: {f.error}" for f in failures),
+            metadata={"failed_files": dg.MetadataValue.json([f.file_name for f in failures])},
+        )
 
 
 def _files_to_load(

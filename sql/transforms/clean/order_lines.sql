@@ -70,3 +70,8 @@ END
 $$;
 
 ANALYZE clean.order_lines;
+
+-- The customer x month fact (migration 012), rebuilt with the lines it summarizes.
+TRUNCATE clean.customer_months;
+INSERT INTO clean.customer_months
+SELECT customer_id, invoice_month FROM clean.order_lines WHERE customer_id IS NOT NULL GROUP BY 1, 2;

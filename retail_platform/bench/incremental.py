@@ -1,0 +1,132 @@
+"""``retail-platform bench --scenario day``: one day's file dropped into a warehouse of ``rows`` lines (issue 12).
+
+The generated lines are split into the history (every day but the last ``repeat`` days) and one file per held
+-out day. The history is loaded and fully refreshed once (not timed); then, for each held-out day in date order:
+the day's load, the months the refresh sensor would rebuild (``ingestion.changes.refresh_months``), and
+``refresh_marts_job`` in process for those months (the monthly assets for those months; the unpartitioned
+marts, predictions, charts and checks whole), with the time of each step; and once, at the end, the same job
+over every month (the full refresh of the downstream graph) for comparison. Printed, never asserted.
+"""
+
+from __future__ import annotations
+
+import csv
+import statistics
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import dagster as dg
+from sqlalchemy import text
+
+
+def _split(source: Path, folder: Path, held_out: int) -> tuple[Path, list[Path]]:
+    """The history file and one file per held-out last day."""
+    with source.open(newline="", encoding="utf-8") as stream:
+        reader = csv.reader(stream)
+        header = next(reader)
+        rows = list(reader)
+    days = sorted({row[4][:10] for row in rows})
+    last = days[-held_out:]
+    files = {day: [] for day in last}
+    history = []
+    for row in rows:
+        files.get(row[4][:10], history).append(row)
+
+    def write(path: Path, lines: list[list[str]]) -> Path:
+        with path.open("w", newline="", encoding="utf-8") as stream:
+            writer = csv.writer(stream)
+            writer.writerow(header)
+            writer.writerows(lines)
+        return path
+
+    return write(folder / "history.csv", history), [write(folder / f"day_{d}.csv", files[d]) for d in last]
+
+
+def _refresh(url: str, home: Path, tags: dict[str, str]) -> tuple[float, dict[str, float], bool]:
+    from retail_platform.definitions import defs
+    from retail_platform.defs.resources import default_resources
+    from retail_platform.settings import Settings, retail_paths
+
+    (home / "dagster").mkdir(parents=True, exist_ok=True)
+    with dg.DagsterInstance.local_temp(tempdir=str(home / "dagster")) as instance:
+        started = time.perf_counter()
+        result = defs.resolve_job_def("refresh_marts_job").execute_in_process(
+            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+            instance=instance,
+            resources=default_resources(Settings(paths=retail_paths(home), warehouse_url=url)),
+            raise_on_error=False,
+            tags=tags,
+        )
+        seconds = time.perf_counter() - started
+        steps = {
+            stat.step_key: (stat.end_time or 0) - (stat.start_time or 0)
+            for stat in instance.get_run_step_stats(result.run_id)
+        }
+    return seconds, steps, result.success
+
+
+def run_day_scenario(
+    server_url: str, source: Path, workdir: Path, repeat: int, progress: Callable[[str], None]
+) -> dict:
+    """The measurements (see the module docstring), as a dict for the report."""
+    from retail_platform.bench.measure import migrated_scratch_database, settle
+    from retail_platform.defs.partitions import every_month_tags, month_range_tags
+    from retail_platform.ingestion.changes import refresh_months
+    from retail_platform.ingestion.loader import load_file
+    from retail_platform.warehouse.connection import engine_for
+
+    history, days = _split(source, workdir, repeat)
+    with migrated_scratch_database(server_url, "day") as url:
+        engine = engine_for(url)
+        progress(f"Loading the history ({history.stat().st_size:,} bytes) and refreshing everything ...")
+        load_file(engine, history, progress=lambda _m: None)
+        _, _, ok = _refresh(url, workdir / "home", every_month_tags())
+        runs = []
+        for day in days:
+            settle(url)
+            started = time.perf_counter()
+            result = load_file(engine, day, progress=lambda _m: None)
+            load_s = time.perf_counter() - started
+            months = refresh_months(engine, [result.load_id])
+            tags = month_range_tags(*months)
+            seconds, steps, ok_day = _refresh(url, workdir / "home", tags)
+            progress(
+                f"{day.name}: {result.lines_loaded:,} lines loaded in {load_s:.2f} s; refresh of "
+                f"{tags['dagster/asset_partition_range_start']}..{tags['dagster/asset_partition_range_end']} "
+                f"{seconds:.1f} s ({'ok' if ok_day else 'FAILED'})"
+            )
+            runs.append({"load_s": load_s, "refresh_s": seconds, "steps": steps, "ok": ok_day})
+        settle(url)
+        full_s, full_steps, full_ok = _refresh(url, workdir / "home", every_month_tags())
+        with engine.connect() as conn:
+            warehouse_lines = conn.execute(text("SELECT count(*) FROM raw.transactions")).scalar_one()
+        engine.dispose()
+    step_names = sorted({name for run in runs for name in run["steps"]})
+    return {
+        "warehouse_lines": warehouse_lines,
+        "day_lines": [sum(1 for _ in day.open()) - 1 for day in days],
+        "load_s_median": statistics.median(run["load_s"] for run in runs),
+        "refresh_s_median": statistics.median(run["refresh_s"] for run in runs),
+        "refresh_steps_median": {
+            name: statistics.median(run["steps"].get(name, 0.0) for run in runs) for name in step_names
+        },
+        "full_downstream_s": full_s,
+        "full_downstream_steps": full_steps,
+        "all_ok": ok and full_ok and all(run["ok"] for run in runs),
+    }
+
+
+def format_day(summary: dict) -> str:
+    """The scenario's figures as text, the slowest steps of the incremental refresh first."""
+    lines = [
+        f"Warehouse of {summary['warehouse_lines']:,} lines; days of {summary['day_lines']} lines",
+        f"  day's load (median):                      {summary['load_s_median']:.2f} s",
+        f"  refresh of the touched months (median):   {summary['refresh_s_median']:.1f} s",
+        f"  refresh of every month (once):            {summary['full_downstream_s']:.1f} s",
+        "  slowest steps of the incremental refresh (median s):",
+    ]
+    steps = sorted(summary["refresh_steps_median"].items(), key=lambda item: -item[1])[:12]
+    lines += [f"    {name:60s} {seconds:6.2f}" for name, seconds in steps]
+    lines.append(f"  all runs succeeded: {summary['all_ok']}")
+    return "\n".join(lines)
