@@ -87,6 +87,7 @@ def run(server_url: str, path: Path, horizon_days: int, workdir: Path) -> int:
     from retail_platform.bench import ServerMemory, migrated_scratch_database, peak_rss_mb, reset_peak_rss
     from retail_platform.defs.cleaning import assets as cleaning
     from retail_platform.defs.marts import rfm
+    from retail_platform.defs.partitions import every_month_tags
     from retail_platform.ingestion.loader import load_file
     from retail_platform.warehouse.connection import engine_for
 
@@ -96,7 +97,10 @@ def run(server_url: str, path: Path, horizon_days: int, workdir: Path) -> int:
         load_file(engine, path, progress=lambda _message: None)
         with dg.DagsterInstance.ephemeral() as instance:
             upstream = dg.materialize(
-                [cleaning.order_lines, rfm.rfm_scores], instance=instance, resources=_resources(url, workdir)
+                [cleaning.order_lines, rfm.rfm_scores],
+                instance=instance,
+                resources=_resources(url, workdir),
+                tags=every_month_tags(),
             )
             prepared_s = time.perf_counter() - started
             if not upstream.success:

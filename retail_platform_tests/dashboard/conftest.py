@@ -19,6 +19,7 @@ from retail_platform.defs.ingestion import assets as ingestion_assets
 from retail_platform.defs.marts import kpis as kpi_assets
 from retail_platform.defs.marts import rfm as rfm_assets
 from retail_platform.defs.notebooks import assets as notebook_assets
+from retail_platform.defs.partitions import every_month_tags
 from retail_platform.defs.resources import RetailPathsResource, WarehouseResource
 from retail_platform.sample_data import write_sample
 from retail_platform.settings import RetailPaths, retail_paths
@@ -57,6 +58,7 @@ def built(server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         result = dg.materialize(
             assets,
             instance=dg.DagsterInstance.ephemeral(),
+            tags=every_month_tags(),  # the month-partitioned assets over every month, as a full refresh
             resources={
                 "warehouse": WarehouseResource(url=url),
                 "retail_paths": RetailPathsResource(home=str(paths.home)),

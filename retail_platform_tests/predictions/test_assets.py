@@ -11,6 +11,7 @@ from sqlalchemy import text
 from retail_platform.defs.alerting import AlertingResource
 from retail_platform.defs.cleaning import assets as cleaning
 from retail_platform.defs.marts import rfm
+from retail_platform.defs.partitions import every_month_tags
 from retail_platform.defs.predictions import actions, checks
 from retail_platform.defs.predictions import charts as prediction_charts
 from retail_platform.defs.predictions import clv as clv_assets
@@ -50,6 +51,7 @@ def _run(database_url: str, home: Path, assets: list, run_config: dict | None = 
         [*assets, *BRANCH_CHECKS] if assets == BRANCH_ASSETS else assets,
         instance=dg.DagsterInstance.ephemeral(),
         run_config=run_config or {},
+        tags=every_month_tags(),  # clean/order_lines is partitioned by month: the run covers every month
         resources={
             "warehouse": WarehouseResource(url=database_url),
             "retail_paths": RetailPathsResource(home=str(home)),
