@@ -8,6 +8,8 @@ Every data-path test runs against the embedded server (the product's default) an
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,6 +24,25 @@ from retail_platform.warehouse.migrations import migrate
 REAL_DATA = (
     Path(__file__).resolve().parents[1].parent / "shared" / "data" / "online_retail_II_2009-2010.csv.gz"
 )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """A temporary root of this session's own, unless one is given: pytest's default root is shared by every
+    session of the user, and a session deletes all but the newest three of its folders, so a second suite
+    running on the same machine (a developer's beside CI's) would delete the data folders of this one's
+    embedded servers under it."""
+    if not config.option.basetemp:
+        config.option.basetemp = tempfile.mkdtemp(prefix="retail-platform-pytest-")
+        config.stash[_OWN_BASETEMP] = config.option.basetemp
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    own = config.stash.get(_OWN_BASETEMP, None)
+    if own:
+        shutil.rmtree(own, ignore_errors=True)
+
+
+_OWN_BASETEMP = pytest.StashKey[str]()
 
 
 def _server_params() -> list:

@@ -18,6 +18,7 @@ import pytest
 
 from retail_platform.definitions import defs
 from retail_platform.defs.automation.batch_tags import drops_of, name_of
+from retail_platform.defs.checks.history import MART_KEYS
 from retail_platform.defs.resources import RetailPathsResource, WarehouseResource
 from retail_platform.oltp.connection import apply_shop_schema
 from retail_platform.oltp.simulator import ShopSimulator
@@ -35,15 +36,7 @@ SETTINGS = {
     "RETAIL_REFRESH_INTERVAL_SECONDS": "5",
     "RETAIL_OLTP_SENSOR_INTERVAL_SECONDS": "3",
 }
-MARTS = [
-    "monthly_kpis",
-    "daily_sales",
-    "sales_by_country",
-    "top_products",
-    "invoice_amount_stats",
-    "rfm_scores",
-    "rfm_segments",
-]
+MARTS = [key.path[-1] for key in MART_KEYS]  # the tables a full refresh builds, as the product lists them
 
 
 @pytest.fixture(scope="module")

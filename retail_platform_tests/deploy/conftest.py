@@ -74,6 +74,10 @@ class Databases:
         return f"rp_deploy_retail_{self.suffix}"
 
     @property
+    def dashboard_user(self) -> str:
+        return f"rp_deploy_dashboard_{self.suffix}"
+
+    @property
     def dagster_db(self) -> str:
         return f"rp_deploy_dagster_{self.suffix}"
 
@@ -94,8 +98,10 @@ class Databases:
         )
 
 
-@pytest.fixture(scope="session")
-def deploy_databases(postgres_admin_url: str) -> Iterator[Databases]:
+@contextlib.contextmanager
+def created_databases(postgres_admin_url: str) -> Iterator[Databases]:
+    """Dagster's database and the warehouse with their roles, as the compose init script creates them
+    (temporary names); dropped on exit."""
     databases = Databases(postgres_admin_url, uuid.uuid4().hex[:10])
     admin = make_url(postgres_admin_url)
     script = support.ROOT / "docker" / "postgres" / "initdb" / "10-retail-platform.sh"
@@ -115,6 +121,8 @@ def deploy_databases(postgres_admin_url: str) -> Iterator[Databases]:
                 "RETAIL_WAREHOUSE_USER": databases.warehouse_user,
                 "RETAIL_WAREHOUSE_PASSWORD": databases.password,
                 "RETAIL_WAREHOUSE_DB": databases.warehouse_db,
+                "RETAIL_DASHBOARD_USER": databases.dashboard_user,
+                "RETAIL_DASHBOARD_PASSWORD": databases.password,
             }
             completed = subprocess.run(
                 ["bash", str(script)], env=env, capture_output=True, text=True, timeout=120
@@ -134,8 +142,14 @@ def deploy_databases(postgres_admin_url: str) -> Iterator[Databases]:
         with psycopg.connect(postgres_admin_url, autocommit=True) as conn:
             for db in (databases.dagster_db, databases.warehouse_db):
                 conn.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
-            for user in (databases.dagster_user, databases.warehouse_user):
+            for user in (databases.dagster_user, databases.warehouse_user, databases.dashboard_user):
                 conn.execute(f'DROP ROLE IF EXISTS "{user}"')
+
+
+@pytest.fixture(scope="session")
+def deploy_databases(postgres_admin_url: str) -> Iterator[Databases]:
+    with created_databases(postgres_admin_url) as databases:
+        yield databases
 
 
 @dataclass
@@ -190,11 +204,15 @@ class Deployment:
     def run_failure_details(self, run_id: str) -> str:
         data = self.graphql(RUN_LOGS, {"runId": run_id})
         events = data["logsForRun"].get("events", [])
-        return "\n".join(
-            f"{event['__typename']}: {event.get('message', '')}"
-            for event in events
-            if event["__typename"] in ("ExecutionStepFailureEvent", "RunFailureEvent", "EngineEvent")
-        )
+        lines = []
+        for event in events:
+            if event["__typename"] in ("ExecutionStepFailureEvent", "RunFailureEvent", "EngineEvent"):
+                lines.append(f"{event['__typename']}: {event.get('message', '')}")
+            error = event.get("error") or {}
+            for part in [error, *(error.get("causes") or [])]:
+                if part.get("message"):
+                    lines.append(f"    {part['message'].strip()[:2000]}")
+        return "\n".join(lines)
 
 
 LAUNCH_RUN = """
@@ -223,7 +241,8 @@ RUN_LOGS = """
 query Logs($runId: ID!) {
   logsForRun(runId: $runId) {
     __typename
-    ... on EventConnection { events { __typename ... on MessageEvent { message } } }
+    ... on EventConnection { events { __typename ... on MessageEvent { message }
+      ... on ExecutionStepFailureEvent { error { message causes { message } } } } }
   }
 }
 """
@@ -303,6 +322,8 @@ def deployment(deploy_databases: Databases, tmp_path_factory: pytest.TempPathFac
             "DAGSTER_POSTGRES_USER": databases.dagster_user,
             "DAGSTER_POSTGRES_PASSWORD": databases.password,
             "DAGSTER_POSTGRES_DB": databases.dagster_db,
+            # read by the deployed dagster.yaml's Docker run launcher (the migrate step loads that file)
+            "DAGSTER_RUN_NETWORK": "retail_platform_network",
             "RETAIL_WAREHOUSE_URL": databases.warehouse_url,
             "RETAIL_HOME": str(retail_home),
             "RETAIL_LANDING_DIR": str(retail_home / "landing"),
@@ -313,8 +334,12 @@ def deployment(deploy_databases: Databases, tmp_path_factory: pytest.TempPathFac
     )
     deployment = Deployment(databases, dagster_home, migrate_home, retail_home, env)
 
-    # The migrate service: its command, with the unmodified dagster.yaml (Docker run launcher and all).
-    migrate_command = support.raw_compose()["services"]["migrate"]["command"]
+    # The migrate service: its command, with the unmodified dagster.yaml (Docker run launcher and all); the
+    # wait script from the checkout instead of its copy in the image.
+    migrate_command = [
+        part.replace(support.IMAGE_WAIT_SCRIPT, str(support.ROOT / "docker" / "wait_for_postgres.py"))
+        for part in support.raw_compose()["services"]["migrate"]["command"]
+    ]
     completed = subprocess.run(
         migrate_command,
         env={**env, "DAGSTER_HOME": str(migrate_home)},
@@ -411,3 +436,13 @@ def full_refresh_run(deployment: Deployment) -> dict:
         f"{run}\n{deployment.run_failure_details(run_id)}\n{deployment.diagnose()}"
     )
     return run
+
+
+@pytest.fixture
+def page(tmp_path: Path) -> Iterator[Any]:
+    """A headless Chromium page (Debian's package, browser.py), closed after the test."""
+    from retail_platform_tests.deploy.browser import SCREENSHOTS, chromium_page
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with chromium_page(tmp_path / "chromium-profile") as page:
+        yield page

@@ -23,6 +23,8 @@ LOCAL_DAGSTER_YAML = ROOT / "dagster.yaml"
 ENV_EXAMPLE = ROOT / ".env.example"
 DOCKERIGNORE = ROOT / ".dockerignore"
 ARTIFACTS = ROOT / "test-artifacts"
+# Where the user code image keeps docker/wait_for_postgres.py (the migrate service's first step).
+IMAGE_WAIT_SCRIPT = "/opt/dagster/wait_for_postgres.py"
 
 _INTERPOLATION = re.compile(
     r"\$(?:(?P<escaped>\$)|\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[-?])(?P<arg>[^}]*))?\}"
@@ -199,3 +201,8 @@ def dockerfile_stages(path: Path) -> dict[str, list[str]]:
         (current if current is not None else preamble).append(line)
     stages["__preamble__"] = preamble
     return stages
+
+
+def dockerfile_arg_defaults(path: Path) -> dict[str, str]:
+    """``ARG NAME=default`` values of a Dockerfile, for its ``${NAME}`` references."""
+    return dict(re.findall(r"^ARG\s+([A-Za-z_][A-Za-z0-9_]*)=(\S+)\s*$", path.read_text(), re.MULTILINE))

@@ -19,10 +19,12 @@ from retail_platform_tests.deploy import support
 from retail_platform_tests.deploy.support import ROOT
 
 DAGSTER_SERVICES = ("migrate", "user_code", "webserver", "daemon")
+BUILT_SERVICES = (*DAGSTER_SERVICES, "dashboard")
 TEST_PASSWORDS = {
     "POSTGRES_PASSWORD": "super-secret",
     "DAGSTER_POSTGRES_PASSWORD": "dagster-secret",
     "RETAIL_WAREHOUSE_PASSWORD": "warehouse-secret",
+    "RETAIL_DASHBOARD_PASSWORD": "dashboard-secret",
 }
 
 
@@ -60,9 +62,10 @@ def launcher(instance_yaml) -> dict:
 # --- the compose file --------------------------------------------------------------------------------------------
 
 
-def test_compose_file_parses_with_the_expected_services(compose):
-    assert set(compose["services"]) == {"postgres", *DAGSTER_SERVICES}
-    assert compose["name"] == "retail_platform"
+def test_compose_file_parses_with_the_expected_services(compose, env_example):
+    assert set(compose["services"]) == {"postgres", *BUILT_SERVICES}
+    # docker-compose 1.x rejects a top-level name: the project name comes from .env
+    assert "name" not in compose and env_example["COMPOSE_PROJECT_NAME"] == "retail_platform"
     assert "version" not in compose, "the top-level version key is obsolete in Compose v2"
 
 
@@ -97,6 +100,9 @@ def test_no_secret_is_committed_in_the_deployment_files(services, instance_yaml)
         url = support.service_env(service).get("RETAIL_WAREHOUSE_URL")
         if url:
             assert "${RETAIL_WAREHOUSE_PASSWORD:?" in url
+        dashboard_url = support.service_env(service).get("RETAIL_DASHBOARD_URL")
+        if dashboard_url:
+            assert "${RETAIL_DASHBOARD_PASSWORD:?" in dashboard_url
     for key, value in instance_yaml["storage"]["postgres"]["postgres_db"].items():
         if key != "scheme":
             assert isinstance(value, dict) and set(value) == {"env"}, f"storage {key} must be an env var"
@@ -110,24 +116,36 @@ def test_no_secret_is_committed_in_the_deployment_files(services, instance_yaml)
 
 
 def test_the_managed_postgres_override_removes_only_the_bundled_server(compose):
-    class ComposeLoader(yaml.SafeLoader):
-        pass
-
-    ComposeLoader.add_constructor("!reset", lambda loader, node: {"__reset__": True})
-    override = yaml.load((ROOT / "docker" / "compose.managed-postgres.yml").read_text(), Loader=ComposeLoader)
-    services = override["services"]
-    assert set(services) == {"postgres", "migrate"}
-    assert services["postgres"] == {"profiles": ["bundled-postgres"]}
-    assert services["migrate"]["depends_on"] == {"__reset__": True}
-    # nobody else waits for the postgres service, so nothing else needs changing
+    # plain YAML (no `!reset`, which docker-compose 1.x and Compose < 2.24 reject)
+    override = support.load_yaml(ROOT / "docker" / "compose.managed-postgres.yml")
+    assert override["services"] == {"postgres": {"profiles": ["bundled-postgres"]}}
+    # nobody waits for the postgres service (migrate waits for the databases itself), so nothing else changes
     for name, service in compose["services"].items():
-        if name != "migrate":
-            assert "postgres" not in service.get("depends_on", {}), name
+        assert "postgres" not in service.get("depends_on", {}), name
+
+
+def test_the_host_network_override_changes_only_networks_and_ports(services):
+    override = support.load_yaml(ROOT / "docker" / "compose.host-network.yml")["services"]
+    assert set(override) == set(BUILT_SERVICES)
+    for name, changes in override.items():
+        assert changes["network_mode"] == "host", name
+        assert set(changes) <= {"network_mode", "command", "environment", "healthcheck"}, name
+        environment = support.service_env(changes)
+        assert environment.get("DAGSTER_RUN_NETWORK", "host") == "host", name
+        if "command" not in changes:
+            continue
+        # the base command with only the listening address and port changed
+        base, command = services[name]["command"], changes["command"]
+        assert len(base) == len(command), name
+        differing = {base[i - 1] for i, (a, b) in enumerate(zip(base, command, strict=True)) if a != b}
+        assert differing <= {"-h", "-p", "--host", "--port"}, (name, differing)
+    for name in ("webserver", "daemon"):
+        assert support.service_env(override[name])["DAGSTER_CODE_SERVER_HOST"] == "127.0.0.1"
 
 
 def test_every_build_context_dockerfile_and_target_exists(services):
     built = {name: service for name, service in services.items() if "build" in service}
-    assert set(built) == set(DAGSTER_SERVICES)
+    assert set(built) == set(BUILT_SERVICES)
     rules = support.dockerignore_rules()
     for name, service in built.items():
         build = service["build"]
@@ -137,12 +155,13 @@ def test_every_build_context_dockerfile_and_target_exists(services):
         assert dockerfile.is_file(), f"{name}: {dockerfile} is missing"
         stages = support.dockerfile_stages(dockerfile)
         assert build["target"] in stages, f"{name}: no stage {build['target']!r} in {dockerfile}"
+        defaults = support.dockerfile_arg_defaults(dockerfile)
         # Every file the Dockerfile copies exists and is sent in the build context (not .dockerignored).
         for instructions in stages.values():
             for line in instructions:
                 if not line.upper().startswith("COPY ") or "--from" in line:
                     continue
-                sources = line.split()[1:-1]
+                sources = [support.interpolate_text(source, defaults) for source in line.split()[1:-1]]
                 for source in sources:
                     assert (context / source).exists(), f"{dockerfile.name}: COPY {source}: missing"
                     assert support.in_build_context(source, rules), f"COPY {source} is .dockerignored"
@@ -157,7 +176,7 @@ def test_every_build_context_dockerfile_and_target_exists(services):
 def test_images_are_pinned_and_shared_as_intended(services, launcher):
     dockerfile = ROOT / "docker" / "Dockerfile"
     text = dockerfile.read_text()
-    base = re.search(r"^ARG PYTHON_IMAGE=(\S+)$", text, re.MULTILINE)[1]
+    base = re.search(r"^ARG BASE_IMAGE=(\S+)$", text, re.MULTILINE)[1]
     assert re.fullmatch(r"python:3\.11\.\d+-slim-bookworm(@sha256:[0-9a-f]{64})?", base), base
     assert re.fullmatch(r"postgres:15\.\d+-bookworm(@sha256:[0-9a-f]{64})?", services["postgres"]["image"])
 
@@ -173,7 +192,7 @@ def test_images_are_pinned_and_shared_as_intended(services, launcher):
         by_image.setdefault(service["image"], []).append(service.get("build"))
     for name, builds in by_image.items():
         assert all(build == builds[0] for build in builds), f"{name} is built in different ways"
-    assert services["migrate"]["image"] == image
+    assert services["migrate"]["image"] == services["dashboard"]["image"] == image
     assert services["webserver"]["image"] == services["daemon"]["image"] != image
     assert (
         user_code["build"]["target"] == "user_code" and services["webserver"]["build"]["target"] == "dagster"
@@ -208,13 +227,10 @@ def test_requirements_lock_pins_every_runtime_dependency_within_pyproject():
 
 def test_dockerfile_homes_match_the_compose_commands(services):
     stages = support.dockerfile_stages(ROOT / "docker" / "Dockerfile")
-    base = " ".join(stages["base"])
-    assert "DAGSTER_HOME=/opt/dagster/dagster_home" in base
-    assert "COPY docker/dagster.yaml /opt/dagster/dagster_home/dagster.yaml" in base
-    assert any(
-        "COPY docker/workspace.yaml /opt/dagster/dagster_home/workspace.yaml" in line
-        for line in stages["dagster"]
-    )
+    assert "DAGSTER_HOME=/opt/dagster/dagster_home" in " ".join(stages["python"])
+    for target in ("dagster", "user_code"):
+        assert "COPY docker/dagster.yaml /opt/dagster/dagster_home/dagster.yaml" in stages[target], target
+    assert "COPY docker/workspace.yaml /opt/dagster/dagster_home/workspace.yaml" in stages["dagster"]
     for name in ("webserver", "daemon"):
         command = services[name]["command"]
         assert support.option(command, "-w", "--workspace") == "/opt/dagster/dagster_home/workspace.yaml"
@@ -230,6 +246,7 @@ def test_dockerfile_homes_match_the_compose_commands(services):
 def test_instance_variables_are_set_on_every_dagster_service(services, instance_yaml):
     needed = support.env_references(instance_yaml)
     assert needed == {
+        "DAGSTER_RUN_NETWORK",
         "DAGSTER_POSTGRES_HOST",
         "DAGSTER_POSTGRES_PORT",
         "DAGSTER_POSTGRES_USER",
@@ -277,22 +294,43 @@ def test_the_run_launcher_forwards_everything_a_run_needs_from_the_daemon(servic
     )
 
 
-# Set in the user code image itself (docker/Dockerfile ENV), or read by the tests only.
-IMAGE_OR_TEST_SETTINGS = {"RETAIL_SQL_DIR", "RETAIL_TEST_DATABASE_URL"}
+# Read by the tests only; by the dashboard service only (its own read-only credentials, never a run's); by
+# commands a person runs once (`retail-platform create-webapp-role`), never by the code location or a run.
+TEST_SETTINGS = {"RETAIL_TEST_DATABASE_URL"}
+DASHBOARD_SETTINGS = {"RETAIL_DASHBOARD_URL", "RETAIL_DASHBOARD_HOST", "RETAIL_DASHBOARD_PORT"}
+ADMIN_COMMAND_SETTINGS = {"RETAIL_WEBAPP_ROLE", "RETAIL_WEBAPP_PASSWORD"}
 
 
 def _settings_read_by_the_code() -> set[str]:
     names: set[str] = set()
     for path in (ROOT / "retail_platform").rglob("*.py"):
         names |= set(re.findall(r"[\"'](RETAIL_[A-Z0-9_]+)[\"']", path.read_text(encoding="utf-8")))
-    return names - IMAGE_OR_TEST_SETTINGS
+    return names - TEST_SETTINGS - DASHBOARD_SETTINGS - ADMIN_COMMAND_SETTINGS
 
 
-def test_settings_baked_into_the_image():
+def test_the_user_code_image_installs_the_project_as_a_wheel():
     stages = support.dockerfile_stages(ROOT / "docker" / "Dockerfile")
+    assert "COPY sql ./sql" in stages["wheel"]
+    assert any("pip wheel --no-deps" in line for line in stages["wheel"])
+    venv = " ".join(stages["user_code_venv"])
+    assert "COPY --from=wheel /opt/dist /opt/dist" in venv
+    assert "pip install --constraint /opt/requirements.txt /opt/dist/*.whl && pip check" in venv
     user_code = " ".join(stages["user_code"])
-    assert "RETAIL_SQL_DIR=/opt/retail_platform/sql" in user_code
-    assert "COPY sql ./sql" in user_code
+    assert "COPY --from=user_code_venv /opt/venv /opt/venv" in user_code
+    # no source tree and no SQL folder setting: the wheel carries its SQL
+    assert "RETAIL_SQL_DIR" not in user_code and "COPY retail_platform" not in user_code
+
+
+def test_the_dashboard_reads_with_its_own_read_only_login(services):
+    dashboard = services["dashboard"]
+    env = support.service_env(dashboard)
+    assert set(env) == {"RETAIL_DASHBOARD_URL", "RETAIL_HOME"}, "no owner URL, no Dagster storage"
+    assert env["RETAIL_DASHBOARD_URL"].startswith("postgresql://retail_dashboard:dashboard-secret@postgres:")
+    assert support.option(dashboard["command"], "--port") == "8501"
+    script = (ROOT / "docker/postgres/initdb/10-retail-platform.sh").read_text()
+    assert (
+        'CREATE ROLE :"dashboard_user" LOGIN' in script and "IN ROLE retail_reader, retail_monitor" in script
+    )
 
 
 def test_workspace_points_at_the_code_server_service(services):
@@ -323,24 +361,32 @@ def test_workspace_points_at_the_code_server_service(services):
 
 
 def test_one_network_with_the_name_the_run_launcher_uses(compose, launcher):
-    networks = compose["networks"]
-    assert list(networks) == ["retail_platform"]
-    assert networks["retail_platform"]["name"] == launcher["network"] == "retail_platform_network"
+    assert compose["networks"] == {"default": {"name": "retail_platform_network"}}
+    assert launcher["network"] == {"env": "DAGSTER_RUN_NETWORK"}
     for name, service in compose["services"].items():
-        assert service["networks"] == ["retail_platform"], name
-        assert "network_mode" not in service, name
+        # on the default network, so that the host-network override needs no `!reset` of `networks`
+        assert "networks" not in service and "network_mode" not in service, name
+        if name in DAGSTER_SERVICES:
+            assert support.service_env(service)["DAGSTER_RUN_NETWORK"] == "retail_platform_network", name
 
 
-def test_ports(services):
+def test_ports(services, env, env_example):
+    # published by docker/compose.ports.yml only (the host-network override must not meet any), which
+    # COMPOSE_FILE of .env.example reads after the base file
+    assert env_example["COMPOSE_FILE"].split(":") == ["docker-compose.yml", "docker/compose.ports.yml"]
+    for name, service in services.items():
+        assert "ports" not in service, f"{name} publishes a port in docker-compose.yml"
+    published = support.interpolate(support.load_yaml(ROOT / "docker" / "compose.ports.yml"), env)["services"]
+    assert set(published) == {"webserver", "dashboard"}
     webserver = services["webserver"]
     port = support.option(webserver["command"], "-p", "--port")
     assert support.option(webserver["command"], "-h", "--host") == "0.0.0.0"
-    (mapping,) = webserver["ports"]
+    (mapping,) = published["webserver"]["ports"]
     assert mapping == f"127.0.0.1:3000:{port}", "the UI has no login: loopback unless configured otherwise"
     assert f":{port}/server_info" in " ".join(webserver["healthcheck"]["test"])
-    for name, service in services.items():
-        if name != "webserver":
-            assert "ports" not in service, f"{name} publishes a port"
+    (dashboard,) = published["dashboard"]["ports"]
+    dashboard_port = support.option(services["dashboard"]["command"], "--port")
+    assert dashboard == f"127.0.0.1:8501:{dashboard_port}", "the dashboard has no login either"
 
 
 def test_volumes_and_mounts(compose, launcher):
@@ -376,10 +422,16 @@ def test_volumes_and_mounts(compose, launcher):
 def test_startup_order_and_health(services):
     postgres = services["postgres"]
     assert "pg_isready -h 127.0.0.1" in " ".join(postgres["healthcheck"]["test"])
-    assert services["migrate"]["depends_on"]["postgres"]["condition"] == "service_healthy"
-    assert services["user_code"]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
-    assert services["migrate"]["command"][-1] == "dagster instance migrate && retail-platform migrate"
-    for name in ("user_code", "webserver", "daemon", "postgres"):
+    # migrate waits for the databases itself (bundled or managed), then migrates both
+    assert "depends_on" not in services["migrate"]
+    assert services["migrate"]["command"][-1] == (
+        f"python {support.IMAGE_WAIT_SCRIPT} && dagster instance migrate && retail-platform migrate"
+    )
+    stages = support.dockerfile_stages(ROOT / "docker" / "Dockerfile")
+    assert f"COPY docker/wait_for_postgres.py {support.IMAGE_WAIT_SCRIPT}" in stages["user_code"]
+    for name in ("user_code", "dashboard"):
+        assert services[name]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+    for name in ("user_code", "webserver", "daemon", "postgres", "dashboard"):
         assert services[name]["restart"] == "unless-stopped", name
 
 
@@ -408,6 +460,7 @@ def test_dagster_yaml_validates_against_dagster_schema(instance_yaml, monkeypatc
             as_type=as_type
         )
 
+    monkeypatch.setenv("DAGSTER_RUN_NETWORK", "retail_platform_network")
     launcher = rehydrate("run_launcher", RunLauncher)
     assert isinstance(launcher, DockerRunLauncher)
     assert launcher.networks == ["retail_platform_network"]
@@ -473,9 +526,14 @@ def test_workspace_yaml_validates_against_dagster_schema(monkeypatch):
     assert (origin.host, origin.port, origin.location_name) == ("user_code", 4000, "retail_platform")
 
 
-def test_readme_deployment_section_exists():
+def test_the_readme_says_how_to_rerun_the_docker_proof():
     readme = (ROOT / "README.md").read_text()
-    assert "## Deployment" in readme and "## Operations" in readme
-    text = readme[readme.index("## Deployment") :]
-    for topic in ("docker compose up", "dagster instance migrate", "Kubernetes", "backup", "logs"):
-        assert topic.lower() in text.lower(), topic
+    text = readme[readme.index("## Deployment") : readme.index("## Performance")]
+    assert "pytest retail_platform_tests/deploy/test_docker.py" in text
+    assert "not verified" not in text.lower()
+    for path in (
+        "docker/compose.host-network.yml",
+        "docker/compose.managed-postgres.yml",
+        "docker/dagster.yaml",
+    ):
+        assert (ROOT / path).exists() and path in text, path

@@ -5,7 +5,7 @@ import pandas as pd
 
 from retail_platform.analytics import clv
 from retail_platform.defs.cleaning import assets as cleaning
-from retail_platform.defs.predictions.common import SplitConfig, floats, read_frame, replace_table
+from retail_platform.defs.predictions.common import SplitConfig, floats, mart_spec, read_frame, replace_table
 from retail_platform.defs.resources import WarehouseResource
 
 CUSTOMER_LIFETIME_VALUE = dg.AssetKey(["marts", "customer_lifetime_value"])
@@ -117,20 +117,18 @@ def customer_lifetime_value(
 @dg.multi_asset(
     name="clv_model_evaluation",
     specs=[
-        dg.AssetSpec(
+        mart_spec(
             CLV_MODEL_EVALUATION,
             deps=[cleaning.order_lines.key],
-            group_name="marts",
-            kinds={"postgres", "pandas"},
+            model_kind="pandas",
             description="BG/NBD judged on a time split (SPEC 4.4; snapshot and horizon are run config): "
             "per-customer MAE of predicted vs actual holdout purchases against the past rate, churn AUC "
             "against days since the last purchase, predicted vs actual total purchases. Grain: one metric.",
         ),
-        dg.AssetSpec(
+        mart_spec(
             CLV_EVALUATION_DECILES,
             deps=[cleaning.order_lines.key],
-            group_name="marts",
-            kinds={"postgres", "pandas"},
+            model_kind="pandas",
             description="The evaluation's customers in ten groups by predicted holdout purchases: mean "
             "predicted, baseline and actual purchases. Grain: one decile.",
         ),

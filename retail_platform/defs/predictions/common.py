@@ -30,6 +30,15 @@ class SplitConfig(dg.Config):
         return TimeSplit(self.snapshot(default_snapshot), self.horizon_days)
 
 
+def mart_spec(
+    key: dg.AssetKey, description: str, *, deps: Sequence[dg.AssetKey], model_kind: str
+) -> dg.AssetSpec:
+    """A prediction mart: in the ``marts`` group, stored in PostgreSQL, computed with ``model_kind``."""
+    return dg.AssetSpec(
+        key, deps=deps, group_name="marts", kinds={"postgres", model_kind}, description=description
+    )
+
+
 def read_frame(engine: Engine, query: str, params: dict | None = None) -> pd.DataFrame:
     """``sql/queries/<query>`` as a frame. Without parameters the rows come through a binary cursor (no text
     parsing on either side): a few times faster than pandas' reader for a few hundred thousand rows."""

@@ -8,7 +8,7 @@ from retail_platform.analytics import recommendations as recs
 from retail_platform.analytics.evaluation import TimeSplit
 from retail_platform.defs.cleaning import assets as cleaning
 from retail_platform.defs.predictions.clv import CUSTOMER_LIFETIME_VALUE
-from retail_platform.defs.predictions.common import SplitConfig, floats, read_frame, replace_table
+from retail_platform.defs.predictions.common import SplitConfig, floats, mart_spec, read_frame, replace_table
 from retail_platform.defs.resources import WarehouseResource
 
 PRODUCT_RECOMMENDATIONS = dg.AssetKey(["marts", "product_recommendations"])
@@ -61,20 +61,18 @@ def _calibration(products: pd.DataFrame) -> pd.DataFrame:
 @dg.multi_asset(
     name="product_recommendations",
     specs=[
-        dg.AssetSpec(
+        mart_spec(
             PRODUCT_RECOMMENDATIONS,
             deps=[cleaning.order_lines.key, CUSTOMER_LIFETIME_VALUE],
-            group_name="marts",
-            kinds={"postgres", "scipy"},
+            model_kind="scipy",
             description="For each scored customer (marts.customer_lifetime_value), the 10 products they have "
             "not bought with the highest item-to-item co-purchase similarity score, popular products filling "
             "the rest (source). Non-product codes are never recommended. Grain: one customer x rank.",
         ),
-        dg.AssetSpec(
+        mart_spec(
             RECOMMENDATION_EVALUATION,
             deps=[cleaning.order_lines.key],
-            group_name="marts",
-            kinds={"postgres", "scipy"},
+            model_kind="scipy",
             description="Hit rate at 10 on the time split of the CLV evaluation (SPEC 4.5): of the customers "
             "who bought a product new to them in the holdout, the share with one in their list, for the "
             "recommender (fitted on the calibration period) and for popularity alone. Grain: one method.",
