@@ -60,6 +60,7 @@ __all__ = [
     "plot_segment_sizes",
 ]
 
+
 def plot_monthly_net_sales(kpis: pd.DataFrame, path: Path | str) -> Path:
     """Net sales per month as bars, so seasonality (the Q4 peak) is visible at a glance."""
     title = "Monthly net sales"

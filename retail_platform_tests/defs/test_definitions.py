@@ -106,3 +106,10 @@ def test_dagster_finds_the_definitions_without_flags(tmp_path):
     )
     assert completed.returncode == 0, completed.stdout + completed.stderr
     assert "Validation successful for code location retail_platform" in completed.stdout + completed.stderr
+
+
+def test_every_chart_has_its_png_check():
+    graph = _graph()
+    charts = {key for key in graph.get_all_asset_keys() if key.path[0] == "charts"}
+    checked = {check.asset_key for check in graph.asset_check_keys if check.name == "png_valid"}
+    assert charts and charts <= checked, sorted(key.to_user_string() for key in charts - checked)

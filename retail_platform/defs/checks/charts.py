@@ -51,5 +51,15 @@ def _png_check(chart: dg.AssetsDefinition) -> dg.AssetChecksDefinition:
     return _check
 
 
-CHART_ASSETS = [value for value in vars(chart_assets).values() if isinstance(value, dg.AssetsDefinition)]
+def _chart_assets() -> list[dg.AssetsDefinition]:
+    """Every chart asset of the module, alone or in a module-level list (as Dagster's loader finds them)."""
+    found = []
+    for value in vars(chart_assets).values():
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, dg.AssetsDefinition):
+                found.append(item)
+    return found
+
+
+CHART_ASSETS = _chart_assets()
 png_checks = [_png_check(chart) for chart in CHART_ASSETS]
