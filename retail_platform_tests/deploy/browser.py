@@ -138,10 +138,18 @@ def walk_through_the_ui(deployment: Any, page: Any, prefix: str = "") -> None:
     # --- and its chart: the markdown picture in the materialization's metadata ---------------------------
     page.get_by_role("tab", name="Overview").first.click()
     chart_row = page.locator("tr").filter(has=page.get_by_text("chart", exact=True))
-    chart_row.get_by_text("[Show Markdown]").first.click()
-    dialog = page.get_by_role("dialog")
-    chart = dialog.locator("img[src^='data:image/png;base64,']")
-    expect(chart).to_be_visible()
+    chart = page.get_by_role("dialog").locator("img[src^='data:image/png;base64,']")
+    # The page re-renders when a new materialization arrives (the sensor's refresh may still be running), and a
+    # click on the row it replaced opens nothing: click again, up to three times.
+    for attempt in range(3):
+        chart_row.get_by_text("[Show Markdown]").first.click()
+        try:
+            expect(chart).to_be_visible(timeout=20_000)
+            break
+        except AssertionError:
+            if attempt == 2:
+                raise
+            page.keyboard.press("Escape")
     natural_width = chart.evaluate("img => img.complete ? img.naturalWidth : 0")
     assert natural_width > 300, "the chart picture did not decode"
     page.screenshot(path=str(SCREENSHOTS / f"{prefix}asset-chart.png"))
