@@ -110,7 +110,19 @@ def test_dropped_files_load_once_and_the_marts_follow(live: LivePlatform, tmp_pa
     assert all(row[1] == "loaded" and row[2] == row[3] for row in ledger), ledger
     assert sum(row[3] for row in ledger) == LINES == live.scalar("SELECT count(*) FROM raw.transactions")
     assert not any(live.landing.iterdir())
-    load_runs = _runs(live, job_name="load_file_job")
+    # A file's lines are visible when its load commits; its run ends a moment later (archive move, metadata).
+    load_runs = wait_for(
+        "every load run to finish",
+        lambda: (
+            runs
+            if (runs := _runs(live, job_name="load_file_job"))
+            and all(run.dagster_run.is_finished for run in runs)
+            else None
+        ),
+        TIMEOUT,
+        1,
+        live.diagnose,
+    )
     # Every file had a run. The daemon was killed without warning, so a run in flight at that moment may end
     # up failed after its file's load had committed (then its retry finds the content already loaded): what
     # must hold is that no file has two successful loads, and the ledger above shows each file loaded once.
@@ -128,7 +140,8 @@ def test_dropped_files_load_once_and_the_marts_follow(live: LivePlatform, tmp_pa
     assert len(load_runs) < FILES, f"{len(load_runs)} load runs for {FILES} files"
 
     # The downstream refresh follows by itself, after the loads.
-    last_load = max(run.end_time for run in load_runs if run.end_time)
+    # (a run that monitoring marked failed after the kill may carry no end time: its last update stands in)
+    last_load = max(run.end_time or run.update_timestamp.timestamp() for run in load_runs)
 
     def refreshed_after_last_load() -> bool:
         runs = _runs(live, tags={"retail/trigger": "downstream_refresh"})
