@@ -122,6 +122,19 @@ class Ui:
                 self.process.wait()
 
 
+def fresh_home(home: Path) -> dict[str, str]:
+    """An empty RETAIL_HOME (its parent folder wiped) made this process's, with no other RETAIL_/DAGSTER_ setting
+    left; returns the environment for the ``ui`` child."""
+    shutil.rmtree(home.parent, ignore_errors=True)
+    home.mkdir(parents=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("RETAIL_", "DAGSTER_"))}
+    env["RETAIL_HOME"] = str(home)
+    for key in [k for k in os.environ if k.startswith("RETAIL_")]:
+        del os.environ[key]
+    os.environ.update({"RETAIL_HOME": str(home), "DAGSTER_HOME": str(home / "dagster")})
+    return env
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--home", default="/tmp/rp_acceptance/home")
@@ -129,13 +142,7 @@ def main() -> int:
     parser.add_argument("--port", type=int, default=3377)
     args = parser.parse_args()
     home = Path(args.home)
-    shutil.rmtree(home.parent, ignore_errors=True)
-    home.mkdir(parents=True)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("RETAIL_", "DAGSTER_"))}
-    env["RETAIL_HOME"] = str(home)
-    os.environ.update({"RETAIL_HOME": str(home), "DAGSTER_HOME": str(home / "dagster")})
-    for key in [k for k in os.environ if k.startswith("RETAIL_") and k != "RETAIL_HOME"]:
-        del os.environ[key]
+    env = fresh_home(home)
 
     import dagster as dg
     import psycopg

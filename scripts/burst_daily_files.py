@@ -13,14 +13,12 @@ from __future__ import annotations
 
 import argparse
 import csv
-import os
-import shutil
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from acceptance_event_driven import Ui, log, wait_for  # the same start and stop of `ui`
+from acceptance_event_driven import Ui, fresh_home, log, wait_for  # the same home, start and stop of `ui`
 
 
 def split_by_day(source: Path, folder: Path) -> list[Path]:
@@ -49,13 +47,7 @@ def main() -> int:
     parser.add_argument("--port", type=int, default=3388)
     args = parser.parse_args()
     home = Path(args.home)
-    shutil.rmtree(home.parent, ignore_errors=True)
-    home.mkdir(parents=True)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("RETAIL_", "DAGSTER_"))}
-    env["RETAIL_HOME"] = str(home)
-    os.environ.update({"RETAIL_HOME": str(home), "DAGSTER_HOME": str(home / "dagster")})
-    for key in [k for k in os.environ if k.startswith("RETAIL_") and k != "RETAIL_HOME"]:
-        del os.environ[key]
+    env = fresh_home(home)
 
     import dagster as dg
     import psycopg
