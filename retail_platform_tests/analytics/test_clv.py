@@ -19,6 +19,21 @@ def days_frame(rows: list[tuple[int, str, float]]) -> pd.DataFrame:
     return clv.purchase_days(pd.DataFrame(rows, columns=["customer_id", "day", "amount"]))
 
 
+def random_days(
+    seed: int, customers: int, span_days: int, most_days: int, amounts: tuple[int, int]
+) -> pd.DataFrame:
+    """Purchase days of ``customers`` customers: 1 to ``most_days`` distinct days each from 2010-01-01 on, with
+    random amounts."""
+    rng = np.random.default_rng(seed)
+    start = pd.Timestamp("2010-01-01")
+    rows = [
+        (int(customer), start + pd.Timedelta(days=int(day)), float(rng.integers(*amounts)))
+        for customer in range(customers)
+        for day in np.unique(rng.integers(0, span_days, size=rng.integers(1, most_days)))
+    ]
+    return days_frame(rows)
+
+
 def test_summary_by_hand():
     days = days_frame(
         [
@@ -42,14 +57,7 @@ def test_summary_by_hand():
 
 
 def test_summary_matches_lifetimes_on_random_days():
-    rng = np.random.default_rng(3)
-    start = pd.Timestamp("2010-01-01")
-    rows = [
-        (int(customer), start + pd.Timedelta(days=int(day)), float(rng.integers(1, 500)))
-        for customer in range(40)
-        for day in np.unique(rng.integers(0, 200, size=rng.integers(1, 8)))
-    ]
-    days = days_frame(rows)
+    days = random_days(seed=3, customers=40, span_days=200, most_days=8, amounts=(1, 500))
     snapshot = pd.Timestamp("2010-07-20")
     ours = clv.summarize(days, snapshot).set_index("customer_id")
     theirs = lifetimes.utils.summary_data_from_transaction_data(
@@ -194,14 +202,7 @@ def test_decile_table_by_hand():
 
 
 def test_evaluation_counts_holdout_purchase_days_of_calibration_customers():
-    rng = np.random.default_rng(8)
-    start = pd.Timestamp("2010-01-01")
-    rows = [
-        (int(c), start + pd.Timedelta(days=int(d)), float(rng.integers(5, 200)))
-        for c in range(300)
-        for d in np.unique(rng.integers(0, 300, size=rng.integers(1, 10)))
-    ]
-    days = days_frame(rows)
+    days = random_days(seed=8, customers=300, span_days=300, most_days=10, amounts=(5, 200))
     split = TimeSplit(pd.Timestamp("2010-10-28"), 90)
     result = clv.evaluate(days, split)
     metrics = result.metrics.set_index("metric")

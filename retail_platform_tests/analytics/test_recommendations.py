@@ -53,15 +53,23 @@ def test_recommend_by_hand():
     ).all()
 
 
-def test_never_recommends_what_was_bought():
-    rng = np.random.default_rng(2)
+def _random_purchases(seed: int, customers: int, products: int, lines: int):
+    """Random (customer, product) purchase pairs, a random popularity per product, and their purchase matrix."""
+    rng = np.random.default_rng(seed)
     pairs = pd.DataFrame(
-        {"customer_id": rng.integers(0, 60, 900), "stock_code": rng.integers(0, 80, 900).astype(str)}
+        {
+            "customer_id": rng.integers(0, customers, lines),
+            "stock_code": rng.integers(0, products, lines).astype(str),
+        }
     )
     popularity = pd.Series(
-        rng.integers(1, 100, 80).astype(float), index=[str(i) for i in range(80)]
+        rng.integers(1, 100, products).astype(float), index=[str(i) for i in range(products)]
     ).sort_index()
-    bought = recs.purchase_matrix(pairs, pd.Index(popularity.index))
+    return pairs, popularity, recs.purchase_matrix(pairs, pd.Index(popularity.index))
+
+
+def test_never_recommends_what_was_bought():
+    pairs, popularity, bought = _random_purchases(seed=2, customers=60, products=80, lines=900)
     result = recs.recommend(bought, popularity, k=10)
     assert result.groupby("customer_id").size().eq(10).all()
     assert result.merge(pairs.drop_duplicates(), on=["customer_id", "stock_code"]).empty
@@ -69,14 +77,7 @@ def test_never_recommends_what_was_bought():
 
 
 def test_small_blocks_give_the_same_recommendations():
-    rng = np.random.default_rng(4)
-    pairs = pd.DataFrame(
-        {"customer_id": rng.integers(0, 50, 600), "stock_code": rng.integers(0, 40, 600).astype(str)}
-    )
-    popularity = pd.Series(
-        rng.integers(1, 100, 40).astype(float), index=[str(i) for i in range(40)]
-    ).sort_index()
-    bought = recs.purchase_matrix(pairs, pd.Index(popularity.index))
+    _, popularity, bought = _random_purchases(seed=4, customers=50, products=40, lines=600)
     whole = recs.recommend(bought, popularity, neighbours=5)
     blocks = recs.recommend(bought, popularity, neighbours=5, block_cells=45)  # one row of 40 at a time
     pd.testing.assert_frame_equal(whole, blocks)
