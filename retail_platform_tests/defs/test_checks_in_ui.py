@@ -29,8 +29,6 @@ BLOCKING = {
     },
     "marts/product_recommendations": {"product_recommendations_valid"},
 }
-# The notebook's HTML is a rendering of marts that carry their own checks; it has none of its own yet.
-WITHOUT_CHECKS = {"notebooks/analysis"}
 
 
 def _checks_by_asset_from_definitions() -> dict[str, dict[str, bool]]:
@@ -44,9 +42,7 @@ def _checks_by_asset_from_definitions() -> dict[str, dict[str, bool]]:
 
 def test_every_asset_has_checks_and_the_gates_are_blocking():
     checks = _checks_by_asset_from_definitions()
-    assets = {
-        key.to_user_string() for key in defs.resolve_asset_graph().get_all_asset_keys()
-    } - WITHOUT_CHECKS
+    assets = {key.to_user_string() for key in defs.resolve_asset_graph().get_all_asset_keys()}
     assert assets == set(checks), f"assets without checks: {assets - set(checks)}"
     for asset, names in BLOCKING.items():
         assert {name for name, blocking in checks[asset].items() if blocking} == names
@@ -131,8 +127,6 @@ def test_webserver_serves_every_check_next_to_its_asset(webserver):
         checks = node["assetChecksOrError"]
         assert checks["__typename"] == "AssetChecks", checks
         served["/".join(node["assetKey"]["path"])] = {c["name"]: c["blocking"] for c in checks["checks"]}
-    assert {key: names for key, names in served.items() if key not in WITHOUT_CHECKS} == (
-        _checks_by_asset_from_definitions()
-    )
+    assert served == (_checks_by_asset_from_definitions())
     assert served["clean/order_lines"]["clean_dates_plausible"] is True
     assert dg.AssetKey(["marts", "rfm_scores"]).to_user_string() in served

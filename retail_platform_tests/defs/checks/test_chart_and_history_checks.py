@@ -1,6 +1,7 @@
 """The chart PNG checks and the checks that compare with the previous materialization."""
 
 import dagster as dg
+import nbformat
 import pytest
 
 from retail_platform.defs.checks.charts import CHART_ASSETS, png_problem
@@ -70,3 +71,29 @@ def test_column_schema_change_check_notices_a_changed_mart(warehouse):
     assert warehouse.run_check(key, instance).passed
     _report(instance, 12, ["month", "gross_sales"])
     assert not warehouse.run_check(key, instance).passed
+
+
+@pytest.mark.parametrize("damage", ["missing_html", "empty_html", "failed_cell", "unreadable"])
+def test_notebook_check_passes_on_the_rendered_notebook_and_fails_when_damaged(warehouse, damage):
+    key = dg.AssetCheckKey(dg.AssetKey(["notebooks", "analysis"]), "notebook_rendered")
+    assert warehouse.run_check(key).passed
+
+    charts = warehouse.home / "charts"
+    if damage == "missing_html":
+        (charts / "analysis.html").unlink()
+    elif damage == "empty_html":
+        (charts / "analysis.html").write_bytes(b"")
+    elif damage == "failed_cell":
+        notebook = nbformat.read(charts / "analysis.ipynb", as_version=4)
+        cell = next(cell for cell in notebook.cells if cell.cell_type == "code")
+        cell.outputs.append(
+            nbformat.v4.new_output("error", ename="KeyError", evalue="'net_sales'", traceback=[])
+        )
+        nbformat.write(notebook, charts / "analysis.ipynb")
+    else:
+        (charts / "analysis.ipynb").write_text("{not json")
+    evaluation = warehouse.run_check(key)
+    assert not evaluation.passed
+    assert evaluation.severity.value == "ERROR"
+    if damage == "failed_cell":
+        assert "KeyError" in evaluation.metadata["details"].value
