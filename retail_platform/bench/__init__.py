@@ -26,6 +26,8 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 
@@ -84,12 +86,12 @@ def _progress(to_stderr: bool):
     return lambda message: print(message, flush=True)
 
 
-def run_bench(
-    server_url: str, rows: int, repeat: int, seed: int, workdir: Path | None, to_stderr: bool = False
-) -> dict:
+@contextmanager
+def _sample(rows: int, seed: int, workdir: Path | None, progress) -> Iterator[tuple[Path, Path, float]]:
+    """The generated sample file in ``workdir`` (a temporary folder, removed afterwards, when None), with the
+    seconds its generation took."""
     from retail_platform.sample_data import write_sample
 
-    progress = _progress(to_stderr)
     own = workdir is None
     workdir = Path(tempfile.mkdtemp(prefix="retail_bench_")) if own else workdir
     workdir.mkdir(parents=True, exist_ok=True)
@@ -98,7 +100,17 @@ def run_bench(
         progress(f"Generating {rows:,} lines into {path} ...")
         started = time.perf_counter()
         write_sample(path, rows, seed)
-        generate_s = time.perf_counter() - started
+        yield path, workdir, time.perf_counter() - started
+    finally:
+        if own:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+def run_bench(
+    server_url: str, rows: int, repeat: int, seed: int, workdir: Path | None, to_stderr: bool = False
+) -> dict:
+    progress = _progress(to_stderr)
+    with _sample(rows, seed, workdir, progress) as (path, workdir, generate_s):
         with psycopg.connect(server_url, autocommit=True) as conn:
             version = conn.execute("SHOW server_version").fetchone()[0]
         repeats = []
@@ -106,9 +118,6 @@ def run_bench(
             progress(f"Repeat {number} of {repeat}:")
             repeats.append(_run_repeat_in_child(server_url, path, workdir, to_stderr))
         return summarize(rows, repeats, generate_s, f"PostgreSQL {version}")
-    finally:
-        if own:
-            shutil.rmtree(workdir, ignore_errors=True)
 
 
 def run_day(
@@ -116,20 +125,10 @@ def run_day(
 ) -> dict:
     """The ``day`` scenario (``bench/incremental.py``): one day's file into a warehouse of ``rows`` lines."""
     from retail_platform.bench.incremental import run_day_scenario
-    from retail_platform.sample_data import write_sample
 
     progress = _progress(to_stderr)
-    own = workdir is None
-    workdir = Path(tempfile.mkdtemp(prefix="retail_bench_")) if own else workdir
-    workdir.mkdir(parents=True, exist_ok=True)
-    try:
-        path = workdir / f"bench_{rows}.csv"
-        progress(f"Generating {rows:,} lines into {path} ...")
-        write_sample(path, rows, seed)
+    with _sample(rows, seed, workdir, progress) as (path, workdir, _):
         return run_day_scenario(server_url, path, workdir, repeat, progress)
-    finally:
-        if own:
-            shutil.rmtree(workdir, ignore_errors=True)
 
 
 def main(

@@ -16,7 +16,6 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import dagster as dg
 from sqlalchemy import text
 
 
@@ -43,34 +42,11 @@ def _split(source: Path, folder: Path, held_out: int) -> tuple[Path, list[Path]]
     return write(folder / "history.csv", history), [write(folder / f"day_{d}.csv", files[d]) for d in last]
 
 
-def _refresh(url: str, home: Path, tags: dict[str, str]) -> tuple[float, dict[str, float], bool]:
-    from retail_platform.definitions import defs
-    from retail_platform.defs.resources import default_resources
-    from retail_platform.settings import Settings, retail_paths
-
-    (home / "dagster").mkdir(parents=True, exist_ok=True)
-    with dg.DagsterInstance.local_temp(tempdir=str(home / "dagster")) as instance:
-        started = time.perf_counter()
-        result = defs.resolve_job_def("refresh_marts_job").execute_in_process(
-            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
-            instance=instance,
-            resources=default_resources(Settings(paths=retail_paths(home), warehouse_url=url)),
-            raise_on_error=False,
-            tags=tags,
-        )
-        seconds = time.perf_counter() - started
-        steps = {
-            stat.step_key: (stat.end_time or 0) - (stat.start_time or 0)
-            for stat in instance.get_run_step_stats(result.run_id)
-        }
-    return seconds, steps, result.success
-
-
 def run_day_scenario(
     server_url: str, source: Path, workdir: Path, repeat: int, progress: Callable[[str], None]
 ) -> dict:
     """The measurements (see the module docstring), as a dict for the report."""
-    from retail_platform.bench.measure import migrated_scratch_database, settle
+    from retail_platform.bench.measure import migrated_scratch_database, run_job_timed, settle
     from retail_platform.defs.partitions import every_month_tags, month_range_tags
     from retail_platform.ingestion.changes import refresh_months
     from retail_platform.ingestion.loader import load_file
@@ -81,7 +57,7 @@ def run_day_scenario(
         engine = engine_for(url)
         progress(f"Loading the history ({history.stat().st_size:,} bytes) and refreshing everything ...")
         load_file(engine, history, progress=lambda _m: None)
-        _, _, ok = _refresh(url, workdir / "home", every_month_tags())
+        _, _, ok = run_job_timed("refresh_marts_job", url, workdir / "home", every_month_tags())
         runs = []
         for day in days:
             settle(url)
@@ -90,7 +66,7 @@ def run_day_scenario(
             load_s = time.perf_counter() - started
             months = refresh_months(engine, [result.load_id])
             tags = month_range_tags(*months)
-            seconds, steps, ok_day = _refresh(url, workdir / "home", tags)
+            seconds, steps, ok_day = run_job_timed("refresh_marts_job", url, workdir / "home", tags)
             progress(
                 f"{day.name}: {result.lines_loaded:,} lines loaded in {load_s:.2f} s; refresh of "
                 f"{tags['dagster/asset_partition_range_start']}..{tags['dagster/asset_partition_range_end']} "
@@ -98,7 +74,9 @@ def run_day_scenario(
             )
             runs.append({"load_s": load_s, "refresh_s": seconds, "steps": steps, "ok": ok_day})
         settle(url)
-        full_s, full_steps, full_ok = _refresh(url, workdir / "home", every_month_tags())
+        full_s, full_steps, full_ok = run_job_timed(
+            "refresh_marts_job", url, workdir / "home", every_month_tags()
+        )
         with engine.connect() as conn:
             warehouse_lines = conn.execute(text("SELECT count(*) FROM raw.transactions")).scalar_one()
         engine.dispose()

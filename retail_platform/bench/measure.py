@@ -86,37 +86,45 @@ def time_load(url: str, path: Path) -> tuple[float, str]:
     return time.perf_counter() - started, result.status
 
 
-def time_graph(url: str, path: Path, workdir: Path) -> tuple[float, dict[str, float], bool]:
-    """(d): full_refresh_job in process, on a temporary Dagster instance, with ``path`` in the landing folder."""
+def run_job_timed(
+    job_name: str, url: str, home: Path, tags: dict[str, str]
+) -> tuple[float, dict[str, float], bool]:
+    """Run ``job_name`` in process on a temporary Dagster instance in ``home/dagster`` (telemetry off) against the
+    warehouse at ``url``: its seconds, the seconds of every step, and whether it succeeded."""
     import dagster as dg
 
+    from retail_platform.definitions import defs
+    from retail_platform.defs.resources import default_resources
+    from retail_platform.settings import Settings, retail_paths
+
+    (home / "dagster").mkdir(parents=True, exist_ok=True)
+    (home / "dagster" / "dagster.yaml").write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
+    with dg.DagsterInstance.local_temp(tempdir=str(home / "dagster")) as instance:
+        started = time.perf_counter()
+        result = defs.resolve_job_def(job_name).execute_in_process(
+            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+            tags=tags,
+            instance=instance,
+            resources=default_resources(Settings(paths=retail_paths(home), warehouse_url=url)),
+            raise_on_error=False,
+        )
+        seconds = time.perf_counter() - started
+        steps = {
+            stat.step_key: (stat.end_time or 0) - (stat.start_time or 0)
+            for stat in instance.get_run_step_stats(result.run_id)
+        }
+    return seconds, steps, result.success
+
+
+def time_graph(url: str, path: Path, workdir: Path) -> tuple[float, dict[str, float], bool]:
+    """(d): full_refresh_job in process, on a temporary Dagster instance, with ``path`` in the landing folder."""
     home = workdir / f"home_{uuid.uuid4().hex[:8]}"
     (home / "landing").mkdir(parents=True)
     _link_or_copy(path, home / "landing" / path.name)
     try:
-        from retail_platform.definitions import defs
         from retail_platform.defs.partitions import every_month_tags
-        from retail_platform.defs.resources import default_resources
-        from retail_platform.settings import Settings, retail_paths
 
-        job = defs.resolve_job_def("full_refresh_job")
-        (home / "dagster").mkdir()
-        (home / "dagster" / "dagster.yaml").write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
-        with dg.DagsterInstance.local_temp(tempdir=str(home / "dagster")) as instance:
-            started = time.perf_counter()
-            result = job.execute_in_process(
-                run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
-                tags=every_month_tags(),
-                instance=instance,
-                resources=default_resources(Settings(paths=retail_paths(home), warehouse_url=url)),
-                raise_on_error=False,
-            )
-            seconds = time.perf_counter() - started
-            steps = {
-                stat.step_key: (stat.end_time or 0) - (stat.start_time or 0)
-                for stat in instance.get_run_step_stats(result.run_id)
-            }
-        return seconds, steps, result.success
+        return run_job_timed("full_refresh_job", url, home, every_month_tags())
     finally:
         shutil.rmtree(home, ignore_errors=True)
 
