@@ -21,15 +21,8 @@ from retail_platform.ingestion.loader import load_file
 from retail_platform.sample_data import write_sample
 from retail_platform.warehouse.sql_files import read_sql
 from retail_platform_tests.marts import fetch
+from retail_platform_tests.predictions import PREDICTION_TABLES
 
-PREDICTION_TABLES = [
-    "marts.customer_lifetime_value",
-    "marts.clv_model_evaluation",
-    "marts.clv_evaluation_deciles",
-    "marts.product_recommendations",
-    "marts.recommendation_evaluation",
-    "marts.customer_actions",
-]
 BRANCH_ASSETS = [
     clv_assets.customer_lifetime_value,
     clv_assets.clv_model_evaluation,

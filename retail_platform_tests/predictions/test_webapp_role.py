@@ -16,15 +16,11 @@ from retail_platform.oltp.connection import apply_shop_schema
 from retail_platform.warehouse.connection import engine_for, libpq_url, scratch_database
 from retail_platform.warehouse.roles import create_webapp_role
 from retail_platform_tests.marts import Line, load_raw
+from retail_platform_tests.predictions import PREDICTION_TABLES
 
 PASSWORD = "correct horse battery staple"
 MART_RELATIONS = [
-    "marts.customer_lifetime_value",
-    "marts.clv_model_evaluation",
-    "marts.clv_evaluation_deciles",
-    "marts.product_recommendations",
-    "marts.recommendation_evaluation",
-    "marts.customer_actions",
+    *PREDICTION_TABLES,
     "marts.webapp_next_best_actions",
     "marts.rfm_scores",
     "marts.monthly_kpis",
