@@ -15,6 +15,7 @@ as ``EnvVar``s, so their values never show in the UI.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
@@ -148,6 +149,34 @@ DASHBOARD_URL = "RETAIL_DASHBOARD_URL"
 SECRET_VARIABLES = (WAREHOUSE_URL, OLTP_URL, ALERT_WEBHOOK_URL, DASHBOARD_URL)
 
 
+class SettingError(ValueError):
+    """A setting whose value cannot be used: one line naming the setting (any password masked), which the
+    command line prints instead of a traceback."""
+
+
+POSTGRES_SCHEMES = ("postgresql", "postgres")  # with or without a driver: postgresql+psycopg://
+
+
+def masked_url(url: str) -> str:
+    """``url`` with the password of its ``user:password@`` part shown as ``***`` (works on URLs that do not
+    parse, too: they are the ones error messages quote)."""
+    return re.sub(r"(^|://)([^:/@?#]*):[^/?#]*@", r"\1\2:***@", url, count=1)
+
+
+def check_postgres_url(name: str, url: str) -> str:
+    """``url`` when its scheme is PostgreSQL's (``postgresql``/``postgres``, optionally ``+driver``); a
+    ``SettingError`` naming ``name`` otherwise. Checked before anything rewrites the scheme, so that a
+    ``mysql://`` URL is refused instead of being tried as PostgreSQL."""
+    scheme, separator, _ = url.partition("://")
+    if not separator or scheme.split("+", 1)[0].lower() not in POSTGRES_SCHEMES:
+        shown = f"{scheme}://" if separator else "no scheme"
+        raise SettingError(
+            f"{name} must be a PostgreSQL URL (postgresql://user:password@host:port/database), "
+            f"got {shown}: {masked_url(url)}"
+        )
+    return url
+
+
 class _Reader:
     """Typed reads of one environment, naming the variable when a value does not parse."""
 
@@ -156,6 +185,10 @@ class _Reader:
 
     def text(self, name: str, default: str | None = None) -> str | None:
         return self.environ.get(name) or default
+
+    def postgres_url(self, name: str) -> str | None:
+        value = self.text(name)
+        return check_postgres_url(name, value) if value else None
 
     def number(self, name: str, default: float) -> float:
         value = self.environ.get(name)
@@ -174,9 +207,9 @@ def load_settings(environ: Mapping[str, str] | None = None, *, home: str | None 
     dagster_home = read.text("DAGSTER_HOME")
     return Settings(
         paths=retail_paths(home or read.text("RETAIL_HOME"), read.text("RETAIL_LANDING_DIR")),
-        warehouse_url=read.text(WAREHOUSE_URL),
-        oltp_url=read.text(OLTP_URL),
-        dashboard_url=read.text(DASHBOARD_URL),
+        warehouse_url=read.postgres_url(WAREHOUSE_URL),
+        oltp_url=read.postgres_url(OLTP_URL),
+        dashboard_url=read.postgres_url(DASHBOARD_URL),
         dagster_home=Path(dagster_home).expanduser().resolve() if dagster_home else None,
         ui_url=read.text("RETAIL_UI_URL", "http://127.0.0.1:3000").rstrip("/"),
         dashboard_host=read.text("RETAIL_DASHBOARD_HOST", "127.0.0.1"),

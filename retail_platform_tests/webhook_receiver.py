@@ -8,12 +8,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 class WebhookReceiver:
     def __init__(self, status: int = 200) -> None:
         self.bodies: list[dict] = []
+        self.headers: list[dict[str, str]] = []  # each request's headers (Authorization for basic auth)
         self.status = status
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", 0))
+                receiver.headers.append(dict(self.headers.items()))
                 receiver.bodies.append(json.loads(self.rfile.read(length)))
                 self.send_response(receiver.status)
                 self.end_headers()

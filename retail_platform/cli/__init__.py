@@ -18,6 +18,7 @@ Each command module adds its own subcommands (``add_commands``); settings are re
 from __future__ import annotations
 
 import argparse
+import sys
 
 from retail_platform.cli import run, servers, tools, webapp
 
@@ -35,5 +36,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the command; a setting that cannot be used or a warehouse that cannot be reached is one line on
+    stderr (password masked) and a non-zero exit, not a traceback."""
+    from retail_platform.settings import SettingError
+
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except SettingError as error:
+        print(f"retail-platform {args.command}: {error}", file=sys.stderr)
+        return 2
+    except Exception as error:
+        from retail_platform.warehouse.connection import connection_failure
+
+        failure = connection_failure(error)
+        if failure is None:
+            raise
+        print(f"retail-platform {args.command}: the warehouse's server failed: {failure}", file=sys.stderr)
+        return 1

@@ -39,13 +39,15 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
 
     from retail_platform.analytics.chart_style import PRIMARY
     from retail_platform.cli.environment import prepare
-    from retail_platform.settings import load_settings
+    from retail_platform.settings import DASHBOARD_URL, load_settings
     from retail_platform.warehouse.connection import engine_for, libpq_url, redact
     from retail_platform.warehouse.migrations import migrate
 
     read_only_url = args.url or load_settings(home=args.home).dashboard_url
     if read_only_url:  # its own credentials: no embedded server to start, no migrations it could not run
-        settings = replace(load_settings(home=args.home), dashboard_url=libpq_url(read_only_url))
+        settings = replace(
+            load_settings(home=args.home), dashboard_url=libpq_url(read_only_url, DASHBOARD_URL)
+        )
         print(f"Warehouse: {redact(read_only_url)} (the dashboard's own read-only credentials)")
     else:
         settings, _ = prepare(args)

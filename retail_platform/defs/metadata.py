@@ -6,6 +6,7 @@ import dagster as dg
 from sqlalchemy import Connection, text
 
 PREVIEW_ROWS = 10
+PREVIEW_CELL_CHARS = 80  # a preview shows what a value is, not all of it: a 100 KB description is clipped
 
 
 def qualified(conn: Connection, table: str) -> str:
@@ -15,12 +16,19 @@ def qualified(conn: Connection, table: str) -> str:
     return f"{quote(schema)}.{quote(name)}"
 
 
+def clip(value: str, width: int = PREVIEW_CELL_CHARS) -> str:
+    """``value`` on one line and at most ``width`` characters, an ellipsis saying it was cut: metadata the
+    UI stores and renders for every materialization (a bad file's 100 KB field must not be carried whole)."""
+    flat = " ".join(value.split()) if any(c in value for c in "\r\n\t") else value
+    return flat if len(flat) <= width else flat[: width - 1] + "…"
+
+
 def _cell(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, float | Decimal):
         return f"{value:,.2f}" if abs(value) >= 1 or value == 0 else f"{value:.4g}"
-    return str(value).replace("|", "\\|")
+    return clip(str(value)).replace("|", "\\|")
 
 
 def table_metadata(

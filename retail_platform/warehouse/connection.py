@@ -9,23 +9,39 @@ from functools import lru_cache
 
 import psycopg
 from sqlalchemy import Engine, create_engine
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
 
-from retail_platform.settings import RetailPaths
+from retail_platform.settings import (
+    WAREHOUSE_URL,
+    RetailPaths,
+    SettingError,
+    check_postgres_url,
+    masked_url,
+)
 from retail_platform.warehouse.embedded import start_embedded
 
 
-def sqlalchemy_url(url: str) -> str:
-    """Accept any PostgreSQL URL spelling and pin the psycopg 3 driver."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() not in ("postgresql", "postgres"):
-        raise ValueError(f"RETAIL_WAREHOUSE_URL must be a PostgreSQL URL, got backend {parsed.drivername!r}")
+def _parse(url: str, setting: str) -> URL:
+    """``url`` parsed once its scheme is known to be PostgreSQL's; one ``SettingError`` line otherwise."""
+    check_postgres_url(setting, url)
+    try:
+        return make_url(url)
+    except (ArgumentError, ValueError) as error:  # e.g. a port that is not a number
+        raise SettingError(f"{setting} is not a valid URL ({error}): {masked_url(url)}") from None
+
+
+def sqlalchemy_url(url: str, setting: str = WAREHOUSE_URL) -> str:
+    """Accept any PostgreSQL URL spelling and pin the psycopg 3 driver (any other scheme: ``SettingError``)."""
+    parsed = _parse(url, setting)
     return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
 
 
-def libpq_url(url: str) -> str:
-    """The same URL without a SQLAlchemy driver suffix, for psycopg and libpq tools."""
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+def libpq_url(url: str, setting: str = WAREHOUSE_URL) -> str:
+    """The same URL without a SQLAlchemy driver suffix, for psycopg and libpq tools. The scheme is checked
+    before it is rewritten: ``mysql://`` is a ``SettingError`` naming ``setting``, never tried as PostgreSQL."""
+    parsed = _parse(url, setting)
+    return parsed.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 def with_database(url: str, database: str) -> str:
@@ -77,3 +93,29 @@ def scratch_database(server_url: str, prefix: str) -> Iterator[str]:
         engine_for(url).dispose()
         with psycopg.connect(libpq_url(server_url), autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+# SQLSTATEs of a server that went away or refuses connections (class 08; admin/crash shutdown; starting up)
+_CONNECTION_STATES = ("57P01", "57P02", "57P03")
+
+
+def connection_failure(error: BaseException) -> str | None:
+    """The first line of the connection-level failure in ``error``'s chain (the server killed, refused,
+    unreachable, shutting down), or None when ``error`` is something else (a bug, a failed query): the one
+    thing a user should read instead of a traceback."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, psycopg.InterfaceError) or (
+            isinstance(current, psycopg.OperationalError)
+            and (
+                current.sqlstate is None
+                or current.sqlstate.startswith("08")
+                or current.sqlstate in _CONNECTION_STATES
+            )
+        ):
+            lines = [line.strip() for line in str(current).splitlines() if line.strip()]
+            return masked_url(lines[0] if lines else type(current).__name__)
+        current = getattr(current, "orig", None) or current.__cause__ or current.__context__
+    return None
