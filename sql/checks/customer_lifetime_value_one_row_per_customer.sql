@@ -5,9 +5,8 @@
 WITH snapshot AS (
     SELECT max(snapshot_date) AS at FROM marts.customer_lifetime_value
 ), expected AS (
-    SELECT DISTINCT customer_id FROM clean.order_lines
-    WHERE customer_id IS NOT NULL AND quantity > 0 AND amount > 0 AND description IS NOT NULL
-      AND invoice_date < coalesce((SELECT at FROM snapshot), 'infinity')
+    SELECT DISTINCT customer_id FROM clean.purchase_lines
+    WHERE invoice_date < coalesce((SELECT at FROM snapshot), 'infinity')
 )
 SELECT
     (SELECT (count(*) > 0)::int FROM marts.customer_lifetime_value) * (

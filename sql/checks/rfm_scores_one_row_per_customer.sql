@@ -1,7 +1,6 @@
 -- marts.rfm_scores: exactly the customers with purchase lines (SPEC 4.3), once each.
 WITH expected AS (
-    SELECT DISTINCT customer_id FROM clean.order_lines
-    WHERE customer_id IS NOT NULL AND quantity > 0 AND amount > 0 AND description IS NOT NULL
+    SELECT DISTINCT customer_id FROM clean.purchase_lines
 )
 SELECT
     (SELECT count(*) FROM expected AS e WHERE NOT EXISTS (SELECT 1 FROM marts.rfm_scores AS r WHERE r.customer_id = e.customer_id))

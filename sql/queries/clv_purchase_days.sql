@@ -3,10 +3,6 @@
 -- the models work on these rows in pandas (retail_platform/analytics/clv.py): a few rows per customer, whatever
 -- the number of lines.
 SELECT customer_id, invoice_date::date AS day, sum(amount) AS amount
-FROM clean.order_lines
-WHERE customer_id IS NOT NULL
-  AND quantity > 0
-  AND amount > 0
-  AND description IS NOT NULL
+FROM clean.purchase_lines
 GROUP BY customer_id, invoice_date::date
 ORDER BY customer_id, day;

@@ -2,10 +2,6 @@
 -- not a non-product code) on the RFM input lines, with the first and the last time they bought it. The time
 -- split needs the first purchase: a holdout purchase of a product is "new" when the first one is in the holdout.
 SELECT customer_id, stock_code, min(invoice_date) AS first_purchase, max(invoice_date) AS last_purchase
-FROM clean.order_lines
-WHERE customer_id IS NOT NULL
-  AND quantity > 0
-  AND amount > 0
-  AND description IS NOT NULL
-  AND NOT is_non_product
+FROM clean.purchase_lines
+WHERE NOT is_non_product
 GROUP BY customer_id, stock_code;

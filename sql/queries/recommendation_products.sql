@@ -7,12 +7,8 @@
 -- one group per line); the one sort is of the few thousand (stock code, description) pairs.
 WITH lines AS MATERIALIZED (
     SELECT stock_code, invoice_no, invoice_date, description
-    FROM clean.order_lines
-    WHERE customer_id IS NOT NULL
-      AND quantity > 0
-      AND amount > 0
-      AND description IS NOT NULL
-      AND NOT is_non_product
+    FROM clean.purchase_lines
+    WHERE NOT is_non_product
       AND invoice_date < CAST(:before AS timestamp)
 ), invoices AS (
     SELECT stock_code, count(*) AS invoices,

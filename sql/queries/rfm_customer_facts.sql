@@ -11,11 +11,7 @@ SELECT
     sum(monetary)      AS monetary
 FROM (
     SELECT customer_id, invoice_no, max(invoice_date) AS last_purchase, sum(amount) AS monetary
-    FROM clean.order_lines
-    WHERE customer_id IS NOT NULL
-      AND quantity > 0
-      AND amount > 0
-      AND description IS NOT NULL
+    FROM clean.purchase_lines
     GROUP BY customer_id, invoice_no
 ) AS per_invoice
 GROUP BY customer_id
