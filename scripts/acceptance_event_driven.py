@@ -70,15 +70,20 @@ def split_by_days(source: Path, folder: Path, parts: int) -> list[Path]:
     chunks: list[list[list[str]]] = [[] for _ in range(parts)]
     for row in rows:
         chunks[sum(day(row) >= bound for bound in bounds)].append(row)
-    paths = []
-    for index, chunk in enumerate(chunks):
-        path = folder / f"online_retail_{index + 1:02d}_{day(chunk[0])}_{day(chunk[-1])}.csv"
-        with path.open("w", newline="", encoding="utf-8") as stream:
-            writer = csv.writer(stream)
-            writer.writerow(header)
-            writer.writerows(chunk)
-        paths.append(path)
-    return paths
+    return [
+        write_csv(
+            folder / f"online_retail_{index + 1:02d}_{day(chunk[0])}_{day(chunk[-1])}.csv", header, chunk
+        )
+        for index, chunk in enumerate(chunks)
+    ]
+
+
+def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as stream:
+        writer = csv.writer(stream)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
 
 
 class Ui:
@@ -122,9 +127,26 @@ class Ui:
                 self.process.wait()
 
 
-def fresh_home(home: Path) -> dict[str, str]:
+def script_parser(home: str, port: int) -> argparse.ArgumentParser:
+    """The options every live-UI script takes: its RETAIL_HOME (wiped) and the webserver's port."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--home", default=home)
+    parser.add_argument("--port", type=int, default=port)
+    return parser
+
+
+def fresh_home(home: Path):
+    """``(env, paths, staging)``: see ``_fresh_home``; ``paths`` are the home's folders, created."""
+    env, staging = _fresh_home(home)
+    from retail_platform.settings import retail_paths
+
+    return env, retail_paths(home).ensure(), staging
+
+
+def _fresh_home(home: Path) -> tuple[dict[str, str], Path]:
     """An empty RETAIL_HOME (its parent folder wiped) made this process's, with no other RETAIL_/DAGSTER_ setting
-    left; returns the environment for the ``ui`` child."""
+    left, and an empty staging folder beside it; returns the environment for the ``ui`` child and the staging
+    folder."""
     shutil.rmtree(home.parent, ignore_errors=True)
     home.mkdir(parents=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("RETAIL_", "DAGSTER_"))}
@@ -132,17 +154,16 @@ def fresh_home(home: Path) -> dict[str, str]:
     for key in [k for k in os.environ if k.startswith("RETAIL_")]:
         del os.environ[key]
     os.environ.update({"RETAIL_HOME": str(home), "DAGSTER_HOME": str(home / "dagster")})
-    return env
+    staging = home.parent / "staging"
+    staging.mkdir()
+    return env, staging
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--home", default="/tmp/rp_acceptance/home")
+    parser = script_parser("/tmp/rp_acceptance/home", 3377)
     parser.add_argument("--files", type=int, default=50)
-    parser.add_argument("--port", type=int, default=3377)
     args = parser.parse_args()
-    home = Path(args.home)
-    env = fresh_home(home)
+    env, paths, staging = fresh_home(home := Path(args.home))
 
     import dagster as dg
     import psycopg
@@ -151,9 +172,6 @@ def main() -> int:
     from retail_platform.settings import retail_paths
     from retail_platform.warehouse.embedded import stop_embedded
 
-    paths = retail_paths(home).ensure()
-    staging = home.parent / "staging"
-    staging.mkdir()
     parts = split_by_days(REAL_DATA, staging, args.files)
     total_lines = sum(sum(1 for _ in path.open(encoding="utf-8")) - 1 for path in parts)
     log(f"split {REAL_DATA.name} into {len(parts)} files, {total_lines:,} lines")

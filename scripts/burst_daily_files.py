@@ -11,14 +11,20 @@ Slow and heavy (a million lines, a full downstream refresh): run it alone, never
 
 from __future__ import annotations
 
-import argparse
 import csv
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from acceptance_event_driven import Ui, fresh_home, log, wait_for  # the same home, start and stop of `ui`
+from acceptance_event_driven import (  # the same home, start and stop of `ui`
+    Ui,
+    fresh_home,
+    log,
+    script_parser,
+    wait_for,
+    write_csv,
+)
 
 
 def split_by_day(source: Path, folder: Path) -> list[Path]:
@@ -29,36 +35,21 @@ def split_by_day(source: Path, folder: Path) -> list[Path]:
         days: dict[str, list[list[str]]] = {}
         for row in reader:
             days.setdefault(row[4][:10], []).append(row)
-    paths = []
-    for day, rows in sorted(days.items()):
-        path = folder / f"orders_{day}.csv"
-        with path.open("w", newline="", encoding="utf-8") as stream:
-            writer = csv.writer(stream)
-            writer.writerow(header)
-            writer.writerows(rows)
-        paths.append(path)
-    return paths
+    return [write_csv(folder / f"orders_{day}.csv", header, rows) for day, rows in sorted(days.items())]
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--home", default="/tmp/rp_burst/home")
+    parser = script_parser("/tmp/rp_burst/home", 3388)
     parser.add_argument("--rows", type=int, default=1_067_371)
-    parser.add_argument("--port", type=int, default=3388)
     args = parser.parse_args()
-    home = Path(args.home)
-    env = fresh_home(home)
+    env, paths, staging = fresh_home(home := Path(args.home))
 
     import dagster as dg
     import psycopg
 
     from retail_platform.sample_data import write_sample
-    from retail_platform.settings import retail_paths
     from retail_platform.warehouse.connection import resolve_warehouse_url
 
-    paths = retail_paths(home).ensure()
-    staging = home.parent / "staging"
-    staging.mkdir()
     write_sample(staging / "year.csv", args.rows, seed=12)
     (staging / "days").mkdir()
     parts = split_by_day(staging / "year.csv", staging / "days")
