@@ -18,7 +18,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import date, timedelta
 from functools import cache
 from pathlib import Path
 
@@ -91,9 +91,22 @@ class CheckSettings:
 
     rejected_share_warn: float = 0.01
     earliest_invoice_date: str = "2000-01-01"
+    implausible_dates_max_share: float = 0.01  # clean_dates_plausible: a systemic failure, not one line
     row_drop_warn_share: float = 0.5
     raw_freshness: timedelta = timedelta(hours=26)
     marts_freshness: timedelta = timedelta(hours=24 * 8)
+
+
+@dataclass(frozen=True)
+class PlausibilitySettings:
+    """Bounds every line must meet at load (README, *Hard to break*): a well-formed line outside them cannot
+    be a real sale (a date of 9999-12-31, a price of 1e99, customer -5), so it is rejected with a reason and
+    kept in raw.rejected_lines instead of reaching the marts. Invoice dates may run up to the end of the day
+    after the load (shop-local time ahead of the server's clock). The defaults pass the whole real data set."""
+
+    first_date: str = "2000-01-01"
+    max_abs_unit_price: float = 1_000_000.0
+    max_abs_quantity: int = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -115,6 +128,7 @@ class Settings:
     file_drop: FileDropSettings = field(default_factory=FileDropSettings)
     shop_sensor: ShopSensorSettings = field(default_factory=ShopSensorSettings)
     checks: CheckSettings = field(default_factory=CheckSettings)
+    plausibility: PlausibilitySettings = field(default_factory=PlausibilitySettings)
     # names of the secret-bearing variables that were set, so resources can refer to them as EnvVars
     secrets_from_env: frozenset[str] = frozenset()
 
@@ -233,12 +247,37 @@ def load_settings(environ: Mapping[str, str] | None = None, *, home: str | None 
         checks=CheckSettings(
             rejected_share_warn=read.number("RETAIL_CHECK_REJECTED_SHARE_WARN", 0.01),
             earliest_invoice_date=read.text("RETAIL_CHECK_EARLIEST_INVOICE_DATE", "2000-01-01"),
+            implausible_dates_max_share=read.number("RETAIL_CHECK_IMPLAUSIBLE_DATES_MAX_SHARE", 0.01),
             row_drop_warn_share=read.number("RETAIL_CHECK_ROW_DROP_WARN_SHARE", 0.5),
             raw_freshness=timedelta(hours=read.number("RETAIL_FRESHNESS_RAW_HOURS", 26)),
             marts_freshness=timedelta(hours=read.number("RETAIL_FRESHNESS_MARTS_HOURS", 24 * 8)),
         ),
+        plausibility=_plausibility(read),
         secrets_from_env=frozenset(name for name in SECRET_VARIABLES if read.text(name)),
     )
+
+
+def _plausibility(read: _Reader) -> PlausibilitySettings:
+    first_date = read.text("RETAIL_FIRST_PLAUSIBLE_DATE", "2000-01-01")
+    try:
+        date.fromisoformat(first_date)
+    except ValueError:
+        raise SettingError(f"RETAIL_FIRST_PLAUSIBLE_DATE={first_date!r} is not a date (YYYY-MM-DD)") from None
+    return PlausibilitySettings(
+        first_date=first_date,
+        max_abs_unit_price=read.number("RETAIL_MAX_ABS_UNIT_PRICE", 1_000_000.0),
+        max_abs_quantity=read.integer("RETAIL_MAX_ABS_QUANTITY", 1_000_000),
+    )
+
+
+def _first_month(read: _Reader) -> str:
+    """RETAIL_FIRST_MONTH (default 2000-01, safe for any shop: full refreshes record only the months with data)."""
+    value = read.text("RETAIL_FIRST_MONTH", "2000-01")
+    try:
+        date.fromisoformat(f"{value}-01")
+    except ValueError:
+        raise SettingError(f"RETAIL_FIRST_MONTH={value!r} is not a month (YYYY-MM)") from None
+    return value
 
 
 @cache

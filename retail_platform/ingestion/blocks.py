@@ -12,8 +12,9 @@ import psycopg
 import pyarrow as pa
 from sqlalchemy import Connection, text
 
+from retail_platform.ingestion.columns import LoadBounds
 from retail_platform.ingestion.exports import Export, FileRejected
-from retail_platform.ingestion.ledger import insert_export
+from retail_platform.ingestion.ledger import LoadResult, insert_export, rejected_samples, update_load
 from retail_platform.ingestion.pgcopy import csv_bytes, write_binary
 from retail_platform.ingestion.streams import invoice_aligned, prefetched
 from retail_platform.ingestion.typed_blocks import ROW_COLUMNS, Typed, prepared_blocks
@@ -35,7 +36,13 @@ class BlockLoader:
     """Loads the blocks of every export of one file, on the file's transaction (see the module docstring)."""
 
     def __init__(
-        self, conn: Connection, name: str, load_id: int, progress: Progress, size_bytes: int = 0
+        self,
+        conn: Connection,
+        name: str,
+        load_id: int,
+        progress: Progress,
+        size_bytes: int = 0,
+        bounds: LoadBounds | None = None,
     ) -> None:
         self.conn = conn
         self.pg: psycopg.Connection = conn.connection.driver_connection
@@ -44,6 +51,8 @@ class BlockLoader:
         self.progress = progress
         self.size_bytes = size_bytes
         self.export_names: list[str] = []
+        self.bounds = bounds or LoadBounds.at()  # plausibility bounds, fixed when the load starts
+        self.notes: list[str] = []  # what the ledger row should say besides the counts (skipped sheets)
         self.lines_read = self.lines_rejected = self.lines_loaded = 0
         self.months: set[str] = set()  # YYYY-MM-01 of the lines inserted (the ledger's months_touched)
         self._reported = 0
@@ -52,6 +61,9 @@ class BlockLoader:
         self._unsummarized = True  # lines may sit in BRIN ranges not yet summarized
 
     def load_export(self, export: Export) -> None:
+        if export.skipped is not None:  # not a table of transactions (a "Notes" sheet): said, not loaded
+            self.notes.append(export.skipped)
+            return
         export_no = len(self.export_names)
         if export_no > _MAX_EXPORT_NO:
             raise FileRejected(f"more than {_MAX_EXPORT_NO + 1:,} sheets: not an export of transactions")
@@ -65,7 +77,9 @@ class BlockLoader:
             and not self.pg.execute("SELECT EXISTS (SELECT 1 FROM raw.transaction_lines)").fetchone()[0]
         )
         blocks = invoice_aligned(export.text_batches())
-        prepared = prepared_blocks(blocks, self.load_id, export_no, first_position=self.lines_read)
+        prepared = prepared_blocks(
+            blocks, self.load_id, export_no, first_position=self.lines_read, bounds=self.bounds
+        )
         if export.batches is not None:  # file readers: read and type the next blocks while this one loads
             prepared = prefetched(prepared)
             if alone and self.size_bytes >= BULK_LOAD_MIN_BYTES:
@@ -195,6 +209,7 @@ class BlockLoader:
         ):
             copy.write(csv_bytes(stage))
         run_script(self.conn, read_sql("ingestion/02_check_stage.sql"))
+        self.conn.execute(text(read_sql("ingestion/09_plausible_lines.sql")), self.bounds.params())
         counts = self.conn.execute(text(read_sql("ingestion/03_count_stage.sql"))).one()
         self.lines_rejected += counts.lines_rejected
         if counts.lines_rejected:
@@ -208,3 +223,28 @@ class BlockLoader:
             {"load_id": self.load_id, "export_no": export_no, "first_line_id": first_line_id},
         )
         return self._insert_batch(export_no)
+
+
+def keep_rejected_file(conn: Connection, result: LoadResult, rejection: FileRejected) -> None:
+    """Every line of a wholly rejected file into raw.rejected_lines, with the file's reason (issue 13, defect
+    8), streamed by one COPY (memory stays flat whatever the file's size); the ledger row then counts the
+    lines kept, so that lines read = lines rejected = lines listed."""
+    if rejection.keep is None or result.load_id is None:
+        return
+    reason = str(rejection)
+    kept = 0
+    pg: psycopg.Connection = conn.connection.driver_connection
+    with (
+        pg.cursor() as cursor,
+        cursor.copy(
+            "COPY raw.rejected_lines (load_id, file_name, source_export, source_row, column_name, raw_text,"
+            " reason) FROM STDIN"
+        ) as copy,
+    ):
+        for export, row, raw_text, column in rejection.keep():
+            copy.write_row((result.load_id, result.file_name, export, row, column, raw_text, reason))
+            kept += 1
+    if kept != result.lines_read:
+        result.lines_read = result.lines_rejected = kept
+        update_load(conn, result)
+    result.rejected_samples = rejected_samples(conn, result.load_id)

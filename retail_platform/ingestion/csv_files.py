@@ -1,6 +1,11 @@
 """CSV and CSV.gz exports: the file parsed by Arrow's C++ CSV reader in blocks, the ``csv`` module from the
 first block that is not plain (blank lines, line breaks inside quotes, NUL bytes, a wrong number of fields),
-so both paths give exactly the same lines, values and row numbers.
+so both paths give exactly the same lines, values and row numbers. A field longer than ``MAX_FIELD_CHARS``
+rejects its line on both paths (the typing checks, not the parsers, decide); the ``csv`` module's own limit
+is raised far above it, so that it never rejects a whole file the Arrow path would load.
+
+A file rejected as a whole (a header without the columns, a truncated gzip) keeps its lines: ``file_lines``
+streams them as text for raw.rejected_lines.
 """
 
 from __future__ import annotations
@@ -9,6 +14,7 @@ import codecs
 import csv
 import gzip
 import io
+import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -22,9 +28,17 @@ from retail_platform.ingestion.exports import (
     TEXT_BATCH_SCHEMA,
     Export,
     FileRejected,
+    KeptLine,
     StagedRow,
     rows_to_batches,
 )
+
+# The csv module's limit on one field (process-wide), far above MAX_FIELD_CHARS: a longer field is beyond
+# any export and costs its record (the rest of its physical line) a "malformed CSV" rejection.
+CSV_HARD_FIELD_LIMIT = 32 << 20
+csv.field_size_limit(max(csv.field_size_limit(), CSV_HARD_FIELD_LIMIT))
+# A kept line of a rejected file is cut after this many bytes (a binary file may have no line breaks).
+KEPT_LINE_BYTES = 1 << 20
 
 _BLOCK = 1 << 20
 # Bytes of CSV parsed at a time on the fast path (about 90,000 lines of the UCI export).
@@ -44,17 +58,46 @@ def detect_encoding(path: Path, compressed: bool = False) -> str:
     abort the load half-way. ASCII blocks, most of a file, are skipped without decoding.
     """
     decoder = codecs.getincrementaldecoder("utf-8")()
+    readable = 0
     try:
         with _open_binary(path, compressed) as stream:
             while block := stream.read(_BLOCK):
+                readable += len(block)
                 if not (block.isascii() and not decoder.buffer):
                     decoder.decode(block)
             decoder.decode(b"", final=True)
     except UnicodeDecodeError:
         return "latin-1"
-    except (OSError, EOFError) as error:
-        raise FileRejected(f"cannot read file: {error}") from error
+    except (OSError, EOFError, zlib.error) as error:
+        size = path.stat().st_size
+        what = f"truncated gzip at byte {size:,}" if isinstance(error, EOFError) else "cannot read file"
+        raise FileRejected(
+            f"{what}: {error} ({readable:,} bytes readable; its readable lines are kept as rejected)",
+            keep=lambda: file_lines(path, compressed, "utf-8", skip=0),
+        ) from error
     return "utf-8-sig"
+
+
+def file_lines(
+    path: Path, compressed: bool, encoding: str, skip: int = 1, column: str | None = None
+) -> Iterator[KeptLine]:
+    """The file's physical lines after the first ``skip`` (the header) as text, numbered as in the file, blank
+    ones left out, NUL bytes shown as ``\\x00``, each cut after ``KEPT_LINE_BYTES``; a compressed stream cut
+    short ends the lines where it breaks. For raw.rejected_lines, when the file cannot be read as a table."""
+    number = 0
+    try:
+        with _open_binary(path, compressed) as stream:
+            while line := stream.readline(KEPT_LINE_BYTES):
+                number += 1
+                if not line.endswith(b"\n"):  # cut: skip to the end of the line
+                    while (more := stream.readline(KEPT_LINE_BYTES)) and not more.endswith(b"\n"):
+                        pass
+                if number <= skip or not line.strip():
+                    continue
+                text = line.decode(encoding, errors="replace").rstrip("\r\n").lstrip("\ufeff")
+                yield path.name, number, text.replace("\x00", "\\x00"), column
+    except (OSError, EOFError, zlib.error):
+        return  # the lines before the damage are all there is
 
 
 def _delimiter(header_line: str) -> str:
@@ -68,16 +111,23 @@ def csv_exports(path: Path, compressed: bool) -> Iterator[Export]:
     with io.TextIOWrapper(_open_binary(path, compressed), encoding=encoding, newline="") as stream:
         first_line = stream.readline()
         if not first_line.strip():
-            raise FileRejected("empty file: the first line (the header) is blank")
+            raise FileRejected(
+                "empty file: the first line (the header) is blank",
+                keep=lambda: file_lines(path, compressed, encoding),
+            )
         stream.seek(0)
         delimiter = _delimiter(first_line)
         reader = csv.reader(stream, delimiter=delimiter, strict=False)
         header = next(reader)
+        header_lines = reader.line_num
         try:
             positions = map_header(header)
         except HeaderError as error:
-            raise FileRejected(str(error), lines=sum(1 for row in reader if row)) from error
-        header_lines = reader.line_num
+            column = error.column
+            raise FileRejected(
+                f"{path.name}: {error}",
+                keep=lambda: file_lines(path, compressed, encoding, header_lines, column),
+            ) from error
 
     def rows() -> Iterator[StagedRow]:
         stream = io.TextIOWrapper(_open_binary(path, compressed), encoding=encoding, newline="")
@@ -96,8 +146,10 @@ def _csv_rows(
 ) -> Iterator[StagedRow]:
     p0, p1, p2, p3, p4, p5, p6, p7 = positions
     try:
-        for row in reader:
-            if len(row) == width and "\x00" not in "".join(row):
+        for row in _records(reader, line_offset):
+            if isinstance(row, tuple):  # a record the csv module could not read
+                yield row
+            elif len(row) == width and "\x00" not in "".join(row):
                 yield (
                     0,
                     line_offset + reader.line_num,
@@ -243,6 +295,25 @@ def _arrow_parser(
         return [table.column(names[p]) for p in positions] if table.num_rows == lines else None
 
     return parse
+
+
+def _records(reader, line_offset: int) -> Iterator[list[str] | StagedRow]:
+    """The csv reader's records; a record it cannot read (a field beyond ``CSV_HARD_FIELD_LIMIT``) becomes
+    a rejected line, and reading goes on with the next physical line."""
+    while True:
+        try:
+            yield next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            line = line_offset + reader.line_num
+            yield (
+                0,
+                line,
+                f"malformed CSV: {error} (the line's text is not kept)",
+                f"(line {line})",
+                *NO_VALUES,
+            )
 
 
 def _not_a_row(line: int, error: str, row: list[str]) -> StagedRow:

@@ -38,12 +38,22 @@ StagedRow = tuple
 NO_VALUES: tuple[None, ...] = (None,) * len(CANONICAL_COLUMNS)  # the values of a line that is not a row
 
 
-class FileRejected(Exception):
-    """The whole file cannot be read as transactions; ``lines`` data lines were seen in it."""
+# A line of a wholly rejected file, kept in raw.rejected_lines: (export, row number, raw text, column or None)
+KeptLine = tuple[str, int, str, str | None]
 
-    def __init__(self, message: str, lines: int = 0) -> None:
+
+class FileRejected(Exception):
+    """The whole file cannot be read as transactions; ``lines`` data lines were seen in it.
+
+    ``keep``, when the reader can still read the file's lines as text, streams them (``KeptLine``) so that
+    the loader keeps every one in raw.rejected_lines with this reason (SPEC §3: a rejected line is kept)."""
+
+    def __init__(
+        self, message: str, lines: int = 0, keep: Callable[[], Iterator[KeptLine]] | None = None
+    ) -> None:
         super().__init__(message)
         self.lines = lines
+        self.keep = keep
 
 
 @dataclass
@@ -58,6 +68,9 @@ class Export:
     name: str
     rows: Iterator[StagedRow]
     batches: Callable[[], Iterator[pa.Table]] | None = None
+    # set for a part of the file that is not a table of transactions (a workbook's "Notes" sheet): why it is
+    # skipped, for the ledger row; such an export has no rows and is not numbered
+    skipped: str | None = None
 
     def text_batches(self) -> Iterator[pa.Table]:
         """The export's lines as tables of ``TEXT_BATCH_SCHEMA``."""

@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 
 from retail_platform.ingestion.loader import DEFAULT_MAX_REJECTED_SHARE, LoadResult, Progress, load_file
 from retail_platform.ingestion.readiness import is_temporary
+from retail_platform.settings import PlausibilitySettings
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +103,7 @@ def load_landing(
     max_rejected_share: float = DEFAULT_MAX_REJECTED_SHARE,
     progress: Progress | None = None,
     failures: list[FailedLoad] | None = None,
+    plausibility: PlausibilitySettings | None = None,
 ) -> list[LoadResult]:
     """Load every ready file (or the given ones) in order, filing each away as soon as it is committed.
 
@@ -113,7 +115,12 @@ def load_landing(
     for path in list(files) if files is not None else ready_files(landing):
         try:
             result = load_file(
-                engine, path, run_id=run_id, max_rejected_share=max_rejected_share, progress=progress
+                engine,
+                path,
+                run_id=run_id,
+                max_rejected_share=max_rejected_share,
+                progress=progress,
+                plausibility=plausibility,
             )
         except Exception as error:
             if failures is None:

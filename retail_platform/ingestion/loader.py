@@ -51,7 +51,8 @@ from pathlib import Path
 import pyarrow as pa
 from sqlalchemy import Connection, Engine, text
 
-from retail_platform.ingestion.blocks import BlockLoader, Progress
+from retail_platform.ingestion.blocks import BlockLoader, Progress, keep_rejected_file
+from retail_platform.ingestion.columns import LoadBounds
 from retail_platform.ingestion.ledger import (
     LoadResult,
     insert_load,
@@ -61,6 +62,7 @@ from retail_platform.ingestion.ledger import (
     update_load,
 )
 from retail_platform.ingestion.readers import Export, FileRejected, file_format, read_exports
+from retail_platform.settings import PlausibilitySettings
 from retail_platform.warehouse.sql_files import read_sql, run_script
 
 __all__ = [
@@ -110,6 +112,7 @@ def load_file(
     run_id: str | None = None,
     max_rejected_share: float = DEFAULT_MAX_REJECTED_SHARE,
     progress: Progress | None = None,
+    plausibility: PlausibilitySettings | None = None,
 ) -> LoadResult:
     """Load ``path`` into the warehouse; never raises for bad input, only for warehouse errors.
 
@@ -141,6 +144,7 @@ def load_file(
             run_id=run_id,
             max_rejected_share=max_rejected_share,
             progress=progress,
+            plausibility=plausibility,
         )
 
 
@@ -155,6 +159,7 @@ def load_exports(
     run_id: str | None = None,
     max_rejected_share: float = DEFAULT_MAX_REJECTED_SHARE,
     progress: Progress | None = None,
+    plausibility: PlausibilitySettings | None = None,
 ) -> LoadResult:
     """Load rows from any source (a file, an extract of the shop's database) under the same exactly-once
     identity, atomically, with a ledger row named ``name``. ``fingerprint`` (a sha256 of the content) lets
@@ -185,7 +190,9 @@ def load_exports(
             if pending is not None and same_size_loaded(conn, size_bytes):
                 resolve_fingerprint()
             if result.sha256 == _PENDING or not record_duplicate(conn, result, started, run_id):
-                _load_new(conn, name, exports, result, started, run_id, max_rejected_share, progress)
+                _load_new(
+                    conn, name, exports, result, started, run_id, max_rejected_share, progress, plausibility
+                )
                 resolve_fingerprint()
                 update_load(conn, result)
     except FileRejected as rejection:
@@ -196,6 +203,7 @@ def load_exports(
         result.lines_loaded = result.lines_already_present = 0
         with engine.begin() as conn:
             result.load_id = insert_load(conn, result, started, run_id)
+            keep_rejected_file(conn, result, rejection)  # every line of a rejected file, with its text
     result.seconds = time.perf_counter() - clock
     progress(
         f"{name}: {result.status}; read {result.lines_read:,}, loaded {result.lines_loaded:,}, "
@@ -214,10 +222,12 @@ def _load_new(
     run_id: str | None,
     max_rejected_share: float,
     progress: Progress,
+    plausibility: PlausibilitySettings | None = None,
 ) -> None:
     result.load_id = insert_load(conn, result, started, run_id)
     run_script(conn, read_sql("ingestion/01_create_stage.sql"))
-    blocks = BlockLoader(conn, name, result.load_id, progress, result.size_bytes)
+    bounds = LoadBounds.at(plausibility)
+    blocks = BlockLoader(conn, name, result.load_id, progress, result.size_bytes, bounds)
     try:
         for export in exports():
             blocks.load_export(export)
@@ -237,6 +247,8 @@ def _load_new(
     result.rejected_samples = rejected_samples(conn, result.load_id)
     result.months_touched = sorted(blocks.months)
     _settle(conn, result, blocks.lines_loaded, max_rejected_share)
+    if blocks.notes:  # sheets skipped as not tables of transactions
+        result.error = "; ".join([*filter(None, [result.error]), *blocks.notes])
 
 
 def _settle(conn: Connection, result: LoadResult, lines_loaded: int, max_rejected_share: float) -> None:

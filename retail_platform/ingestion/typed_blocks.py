@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from retail_platform.ingestion.columns import CANONICAL_COLUMNS
+from retail_platform.ingestion.columns import CANONICAL_COLUMNS, MAX_FIELD_CHARS, LoadBounds
 from retail_platform.ingestion.pgcopy import (
     NULL_FIELD,
     PG_EPOCH_US,
@@ -73,11 +73,16 @@ class Prepared(NamedTuple):
 
 
 def prepared_blocks(
-    blocks: Iterator[pa.Table], load_id: int, export_no: int, first_position: int
+    blocks: Iterator[pa.Table],
+    load_id: int,
+    export_no: int,
+    first_position: int,
+    bounds: LoadBounds | None = None,
 ) -> Iterator[Prepared]:
     """The blocks of an export, typed where the loader can, with their suspects (invoices also found in
     earlier blocks, whose lines may have identical copies there) and the line_id of their first line:
     ``load_id * 2^32`` plus the line's position among the lines the load read."""
+    bounds = bounds or LoadBounds.at()
     seen_invoices: set[str] = set()
     position = first_position
     for block in blocks:
@@ -86,7 +91,7 @@ def prepared_blocks(
         seen_invoices |= invoices
         first_line_id = (load_id << 32) + position
         try:
-            typed = type_block(block, load_id, export_no, first_line_id)
+            typed = type_block(block, load_id, export_no, first_line_id, bounds)
         except (pa.ArrowException, ValueError, OverflowError):
             typed = None  # a value this code did not foresee: SQL decides
         yield Prepared(block, typed, suspects, first_line_id)
@@ -118,10 +123,13 @@ class _Column:
         return pc.fill_null(expanded, null) if null is not None and expanded.null_count else expanded
 
 
-def type_block(block: pa.Table, load_id: int, export_no: int, first_line_id: int) -> Typed | None:
+def type_block(
+    block: pa.Table, load_id: int, export_no: int, first_line_id: int, bounds: LoadBounds | None = None
+) -> Typed | None:
     """The block as rows of a binary COPY into raw.transaction_lines (line ids from ``first_line_id``); None
-    when a value is not in a plain spelling (the SQL checks then decide). Each field is built once per
-    distinct value and expanded."""
+    when a value is not in a plain spelling or not plausible (``bounds``; the SQL checks then decide and give
+    the reason). Each field is built once per distinct value and expanded."""
+    bounds = bounds or LoadBounds.at()
     rows = block.num_rows
     if not rows or block.column("structural_error").null_count != rows:
         return None
@@ -147,6 +155,10 @@ def type_block(block: pa.Table, load_id: int, export_no: int, first_line_id: int
     ):
         return None
     dates = pc.min_max(date.values)
+    if not _plausible(dates, quantity.values, price.values, customer_values, bounds):
+        return None
+    if any(_longest(column.values) > MAX_FIELD_CHARS for column in (invoice, stock, description, country)):
+        return None
 
     if _any(pc.match_substring(customer_values, ".")):
         customer_values = pc.replace_substring_regex(customer_values, r"\.0+$", "")
@@ -171,6 +183,29 @@ def type_block(block: pa.Table, load_id: int, export_no: int, first_line_id: int
         dates["max"].as_py(),
         tuple(sorted(f"{month}-01" for month in months)),
     )
+
+
+def _plausible(
+    dates: pa.StructScalar, quantity: pa.Array, price: pa.Array, customer: pa.Array, bounds: LoadBounds
+) -> bool:
+    """Whether every value of a plain block is inside the load's bounds (checked once per distinct value).
+    A price near its bound goes to SQL too, whose numeric comparison is exact where a float is not."""
+    if dates["min"].as_py() < bounds.first_date or dates["max"].as_py() >= bounds.after_date:
+        return False
+    quantities = pc.cast(quantity, pa.int64())
+    if len(quantities) and pc.max(pc.abs(quantities)).as_py() > bounds.max_abs_quantity:
+        return False
+    prices = pc.abs(pc.cast(price, pa.float64()))
+    if len(prices) and pc.max(prices).as_py() >= bounds.max_abs_unit_price * (1 - 1e-9):
+        return False
+    customers = pc.cast(pc.replace_substring_regex(customer.drop_null(), r"\.0+$", ""), pa.int64())
+    return not (len(customers) and pc.min(customers).as_py() <= 0)
+
+
+def _longest(values: pa.Array) -> int:
+    if not len(values):
+        return 0
+    return pc.max(pc.utf8_length(values)).as_py() or 0
 
 
 def _row_prefixes(block: pa.Table, load_id: int, export_no: int, first_line_id: int) -> pa.Array:

@@ -28,7 +28,7 @@ import pyarrow.compute as pc
 from python_calamine import CalamineError, CalamineWorkbook, SheetTypeEnum
 
 from retail_platform.ingestion import exports
-from retail_platform.ingestion.columns import HeaderError, map_header
+from retail_platform.ingestion.columns import CANONICAL_COLUMNS, HeaderError, map_header, named_columns
 from retail_platform.ingestion.exports import TEXT_BATCH_SCHEMA, Export, FileRejected, StagedRow
 
 _WHOLE_LIMIT = 1e16  # from here on Python prints floats with an exponent, as openpyxl's reader did
@@ -93,8 +93,9 @@ class _Rows:
 
 
 def xlsx_exports(path: Path) -> Iterator[Export]:
-    """The exports of a workbook in sheet order, each sheet parsed when its turn comes; sheets whose first
-    row is blank are skipped."""
+    """The exports of a workbook in sheet order, each sheet parsed when its turn comes; sheets that are empty
+    or whose first row is blank are skipped, one whose first row names fewer than half of the columns (a
+    "Notes" sheet) is skipped with a note for the ledger (``Export.skipped``)."""
     try:
         workbook = CalamineWorkbook.from_path(path)
     except (CalamineError, OSError, ValueError) as error:
@@ -116,7 +117,7 @@ def _sheet_export(workbook: CalamineWorkbook, index: int, name: str) -> Export |
     except CalamineError as error:
         raise FileRejected(f"cannot read sheet {name!r} ({type(error).__name__}): {error}") from error
     if sheet.start is None:
-        return None  # an empty sheet is not an export
+        return None  # an empty sheet is not an export, and not worth a note
     rows = sheet.iter_rows()
     first_column = sheet.start[1]  # calamine's rows start at the first column that holds a value
     header = [None] * first_column + [_header_value(value) for value in next(rows)]
@@ -125,10 +126,17 @@ def _sheet_export(workbook: CalamineWorkbook, index: int, name: str) -> Export |
     try:
         positions = map_header(header)
     except HeaderError as error:
+        if named_columns(header) < len(CANONICAL_COLUMNS) // 2:
+            return _skipped(name, f"its first row names {named_columns(header)} of the 8 columns ({error})")
         lines = sum(1 for row in rows if row.count("") != len(row))
         raise FileRejected(f"sheet {name!r}: {error}", lines=lines) from error
     source = _Rows(rows, [position - first_column for position in positions], sheet.width)
     return Export(name, _staged_rows(source), lambda: _text_batches(source))
+
+
+def _skipped(name: str, why: str) -> Export:
+    """A sheet that is not a table of transactions: said in the ledger row, not loaded, not a rejection."""
+    return Export(name, iter(()), skipped=f"sheet {name!r} skipped, not a table of transactions: {why}")
 
 
 def _staged_rows(source: _Rows) -> Iterator[StagedRow]:

@@ -73,8 +73,16 @@ def test_future_dated_drop_is_stopped_at_the_clean_layer(database_url, engine, p
         before = _snapshot(engine)
         assert all(before.values())
 
-        # A corrupted drop: well-formed lines dated years ahead (a clock or export bug at the shop).
-        write_sample(paths.landing / "future.csv", 300, seed=6, start="2031-03-01", days=5)
+        # A systemic failure: a tenth of the lines dated 21 years ahead (a clock bug; lines loaded before the
+        # load's plausibility bounds existed). One such line is rejected at load instead (issue 13, defect 3:
+        # retail_platform_tests/ingestion/test_plausibility.py); a share this size still stops the marts.
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "UPDATE raw.transaction_lines SET invoice_date = invoice_date + interval '21 years'"
+                    " WHERE line_id % 10 = 0"
+                )
+            )
         second = _run(database_url, paths.home, instance, receiver.url)
 
     assert not second.success
@@ -94,7 +102,7 @@ def test_future_dated_drop_is_stopped_at_the_clean_layer(database_url, engine, p
     ]
     assert alerts[0].ui_url.endswith("/assets/clean/order_lines?view=checks")
     assert [body["check_name"] for body in receiver.bodies] == ["clean_dates_plausible"]
-    assert "2031-03" in receiver.bodies[0]["message"]
+    assert "dated outside the window: 203" in receiver.bodies[0]["message"]
 
     health = _health(database_url, paths.home, instance)
     assert health.returncode == 1, health.stdout + health.stderr

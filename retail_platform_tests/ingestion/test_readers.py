@@ -23,7 +23,8 @@ ROWS, SEED = 400, 21
 
 
 def staged(path: Path) -> list[tuple[str, list[tuple]]]:
-    return [(export.name, list(export.rows)) for export in read_exports(path)]
+    """The exports that hold lines (sheets skipped as not tables are left out) and their rows."""
+    return [(export.name, list(export.rows)) for export in read_exports(path) if export.skipped is None]
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".csv.gz", ".xlsx", ".parquet"])
@@ -126,7 +127,9 @@ def test_missing_column_rejects_the_file_and_counts_its_lines(tmp_path: Path) ->
     path = write_csv(tmp_path / "noqty.csv", [line()[:3] + line()[4:] for _ in range(7)], header=header)
     with pytest.raises(FileRejected, match="missing columns quantity") as caught:
         staged(path)
-    assert caught.value.lines == 7
+    kept = list(caught.value.keep())  # every line's text, for raw.rejected_lines (issue 13, defect 8)
+    assert [(row, column) for _, row, _, column in kept] == [(number, "quantity") for number in range(2, 9)]
+    assert all(text.count(",") == 6 for _, _, text, _ in kept)
 
 
 def test_xlsx_every_sheet_is_an_export_and_empty_sheets_are_skipped(tmp_path: Path) -> None:
@@ -159,7 +162,10 @@ def test_xlsx_every_sheet_is_an_export_and_empty_sheets_are_skipped(tmp_path: Pa
             "Australia",
         ]
     )
-    workbook.create_sheet("Notes")
+    workbook.create_sheet("Empty")
+    notes = workbook.create_sheet("Notes")  # issue 13, defect 14: a sheet of text is skipped, not a rejection
+    notes.append(["About this export", "Description"])
+    notes.append(["Prices are in GBP", "one line per invoice line"])
     second = workbook.create_sheet("Year 2010-2011")
     second.append([HEADER_SPELLINGS["uci1"][c] for c in CANONICAL_COLUMNS])
     second.append(
@@ -169,6 +175,11 @@ def test_xlsx_every_sheet_is_an_export_and_empty_sheets_are_skipped(tmp_path: Pa
     workbook.save(path)
     exports = staged(path)
     assert [name for name, _ in exports] == ["Year 2009-2010", "Year 2010-2011"]
+    skipped = [export.skipped for export in read_exports(path) if export.skipped is not None]
+    assert len(skipped) == 1  # an empty sheet goes without a word
+    assert skipped[0].startswith(
+        "sheet 'Notes' skipped, not a table of transactions: its first row names 1 of"
+    )
     first_rows, second_rows = exports[0][1], exports[1][1]
     assert [row[1] for row in first_rows] == [2, 4]
     assert first_rows[0][4:10] == ("489434", "85048", "GLASS BALL", "12", "2009-12-01 07:45:00", "6.95")

@@ -8,6 +8,7 @@ from retail_platform.defs.cleaning.assets import order_lines
 from retail_platform.settings import current_settings
 
 EARLIEST_INVOICE_DATE = current_settings().checks.earliest_invoice_date
+IMPLAUSIBLE_DATES_MAX_SHARE = current_settings().checks.implausible_dates_max_share
 
 keys_not_null = sql_check(
     order_lines.key,
@@ -24,10 +25,12 @@ amount_consistent = sql_check(
 dates_plausible = sql_check(
     order_lines.key,
     "clean_dates_plausible",
-    description=f"Invoice dates are after {EARLIEST_INVOICE_DATE} (RETAIL_CHECK_EARLIEST_INVOICE_DATE) and "
-    "not in the future.",
+    description=f"At most {IMPLAUSIBLE_DATES_MAX_SHARE:.1%} of the lines (RETAIL_CHECK_IMPLAUSIBLE_DATES_MAX_SHARE) "
+    f"are dated before {EARLIEST_INVOICE_DATE} (RETAIL_CHECK_EARLIEST_INVOICE_DATE) or after tomorrow: a "
+    "systemic failure (a clock or export bug). Single implausible lines are rejected at load "
+    "(RETAIL_FIRST_PLAUSIBLE_DATE) and never stop the marts.",
     blocking=True,
-    params=lambda: {"earliest": EARLIEST_INVOICE_DATE},
+    params=lambda: {"earliest": EARLIEST_INVOICE_DATE, "max_share": IMPLAUSIBLE_DATES_MAX_SHARE},
 )
 covers_raw = sql_check(
     order_lines.key,

@@ -25,6 +25,7 @@ from retail_platform.defs.resources import RetailPathsResource, WarehouseResourc
 from retail_platform.ingestion.landing import FailedLoad, load_landing, ready_files
 from retail_platform.ingestion.loader import DEFAULT_MAX_REJECTED_SHARE
 from retail_platform.ingestion.summary import files_markdown, run_totals
+from retail_platform.settings import current_settings
 
 RAW_TRANSACTIONS = dg.AssetKey(["raw", "transactions"])
 RAW_FILE_LOADS = dg.AssetKey(["raw", "file_loads"])
@@ -105,6 +106,7 @@ def raw_transactions(
         files=files,
         run_id=context.run.run_id,
         max_rejected_share=config.max_rejected_share,
+        plausibility=current_settings().plausibility,
         progress=context.log.info,
         failures=failures,
     )

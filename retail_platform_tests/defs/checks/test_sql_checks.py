@@ -49,7 +49,8 @@ CORRUPTIONS = {
     ),
     "clean_dates_plausible": (
         CLEAN,
-        f"UPDATE clean.order_lines SET invoice_date = now() + interval '30 days' WHERE line_id = {FIRST_LINE}",
+        # systemic: 5% of the lines dated a month ahead (a single line passes, see below)
+        "UPDATE clean.order_lines SET invoice_date = now() + interval '30 days' WHERE line_id % 20 = 0",
         "ERROR",
     ),
     "clean_covers_raw": (CLEAN, f"DELETE FROM clean.order_lines WHERE line_id = {FIRST_LINE}", "ERROR"),
@@ -130,6 +131,17 @@ def test_check_passes_then_fails_on_corruption_and_alerts(warehouse, check_name)
     assert not warehouse.run_check(key).passed
     with warehouse.engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM ops.alerts")).scalar_one() == 1
+
+
+def test_one_implausible_clean_line_is_listed_but_does_not_block(warehouse):
+    """Issue 13, defect 3: a single line dated 9999-12-31 (one loaded before the load's bounds existed) used
+    to fail the blocking clean_dates_plausible and stop every mart; it is listed, the check passes."""
+    key = dg.AssetCheckKey(CLEAN, "clean_dates_plausible")
+    warehouse.sql(f"UPDATE clean.order_lines SET invoice_date = '9999-12-31' WHERE line_id = {FIRST_LINE}")
+    evaluation = warehouse.run_check(key)
+    assert evaluation.passed
+    assert "1 of 3000 lines" in evaluation.metadata["details"].value
+    assert "9999-12-31" in evaluation.metadata["details"].value
 
 
 def test_passing_again_resolves_the_alert(warehouse):
