@@ -31,6 +31,16 @@ concurrency:
 _LEGACY_LOCAL_INSTANCE_CONFIG = "telemetry:\n  enabled: false\n"
 
 
+def make_private(*folders: Path) -> None:
+    """``0700`` folders: archive/ and rejected/ hold every sales line (customer ids included) and the Dagster
+    home the run logs, which quote them; no other local user may read them, whatever the umask (issue 13).
+    The files inside keep the modes they are written with: the folder already keeps others out."""
+    from retail_platform.ingestion.filing import private_folder
+
+    for folder in folders:
+        private_folder(folder)
+
+
 def write_local_instance_config(dagster_home: Path) -> None:
     """A local Dagster instance for ``run`` and ``ui``: run history under RETAIL_HOME, telemetry off, the same
     concurrency rules as the deployed instance. A file written by an earlier version is refreshed; a file
@@ -56,6 +66,7 @@ def prepare(args: argparse.Namespace) -> tuple[Settings, bool]:
     settings = load_settings(home=getattr(args, "home", None))
     settings.paths.ensure()
     write_local_instance_config(settings.instance_home)
+    make_private(settings.paths.archive, settings.paths.rejected, settings.instance_home)
     started_here = not settings.warehouse_url and not is_running(settings.paths.pgdata)
     url = resolve_warehouse_url(settings.warehouse_url, settings.paths)
     return settings.with_warehouse(url), started_here

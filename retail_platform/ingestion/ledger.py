@@ -28,6 +28,7 @@ _LEDGER_FIELDS = (
     "error",
     "duplicate_of",
     "months_touched",
+    "file_identity",
 )
 
 
@@ -50,6 +51,8 @@ class LoadResult:
     duplicate_of: int | None = None
     # first days of the months of the lines this load inserted (empty when it inserted none)
     months_touched: list[str] = field(default_factory=list)
+    # the landing file's device:inode:size:mtime_ns (``readiness.Entry.identity``); None for shop extracts
+    file_identity: str | None = None
     seconds: float = 0.0
     rejected_samples: list[dict] = field(default_factory=list)
 
@@ -122,3 +125,29 @@ def rejected_samples(conn: Connection, load_id: int | None, limit: int = 20) -> 
         text(read_sql("ingestion/ledger_rejected_samples.sql")), {"load_id": load_id, "limit": limit}
     ).mappings()
     return [dict(row) for row in rows]
+
+
+@dataclass(frozen=True)
+class SeenFile:
+    """The ledger row of a file still in the landing folder that was processed already."""
+
+    load_id: int
+    status: str
+    error: str | None
+    left_in_landing: str | None
+
+
+def seen_file(conn: Connection, file_name: str, file_identity: str) -> SeenFile | None:
+    """The last ledger row written for this very file (name and identity), if any."""
+    row = conn.execute(
+        text(read_sql("ingestion/ledger_seen_file.sql")),
+        {"file_name": file_name, "file_identity": file_identity},
+    ).one_or_none()
+    return None if row is None else SeenFile(row.load_id, row.status, row.error, row.left_in_landing)
+
+
+def note_left_in_landing(conn: Connection, load_id: int, reason: str | None) -> None:
+    """Why a processed file could not be moved out of the landing folder (None: it was moved after all)."""
+    conn.execute(
+        text(read_sql("ingestion/ledger_left_in_landing.sql")), {"load_id": load_id, "reason": reason}
+    )

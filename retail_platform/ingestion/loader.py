@@ -28,7 +28,11 @@ The path of a file (SPEC §3):
    (an advisory lock), so two processes never race on line identity.
 
 Any failure before the commit leaves nothing behind. Files that cannot be read as a table are rejected with a
-reason. Warehouse errors propagate: the file stays where it is and the next run retries it.
+reason; so are files that cannot be opened at all (no read permission) and anything that is not a regular file
+(a symbolic link, a FIFO, ...), which are never read: the file is opened with ``O_NOFOLLOW | O_NONBLOCK`` and
+checked with ``fstat`` first. A file that changes while it is read (a writer still appending) raises
+``FileStillChanging`` before the commit: nothing is kept and the file waits for a later run. Warehouse errors
+propagate: the file stays where it is and the next run retries it.
 
 This module orchestrates a file's load; the parts live beside it: ``readers`` (files to blocks of text),
 ``typed_blocks`` (vectorized typing), ``pgcopy`` (PostgreSQL's binary COPY format), ``blocks`` (the three
@@ -37,9 +41,13 @@ paths and bulk mode), ``streams`` (invoice alignment, read-ahead) and ``ledger``
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import errno
 import hashlib
 import logging
+import os
+import stat
 import time
 import zipfile
 import zlib
@@ -62,17 +70,21 @@ from retail_platform.ingestion.ledger import (
     update_load,
 )
 from retail_platform.ingestion.readers import Export, FileRejected, file_format, read_exports
+from retail_platform.ingestion.readiness import Entry, entry_kind, lstat_entry
 from retail_platform.settings import PlausibilitySettings
 from retail_platform.warehouse.sql_files import read_sql, run_script
 
 __all__ = [
     "DEFAULT_MAX_REJECTED_SHARE",
     "LOAD_LOCK_KEY",
+    "NOT_READ",
+    "FileStillChanging",
     "LoadResult",
     "Progress",
     "file_digest",
     "load_exports",
     "load_file",
+    "record_refusal",
 ]
 
 log = logging.getLogger(__name__)
@@ -80,6 +92,14 @@ log = logging.getLogger(__name__)
 LOAD_LOCK_KEY = 7_311_002
 DEFAULT_MAX_REJECTED_SHARE = 0.1
 _PENDING = "(being computed)"  # the ledger's sha256 until the digest is known
+NOT_READ = "(not read)"  # the ledger's sha256 of a file that was not (or could not be) read
+
+
+class FileStillChanging(Exception):
+    """The file changed while it was read: a writer is still at it. Nothing of it is kept (the transaction is
+    rolled back) and it stays in the landing folder for a later run. Not a ``FileRejected``: the file is
+    fine, only not finished."""
+
 
 # Errors of a reader that mean "this file cannot be read", as opposed to warehouse errors.
 _READ_ERRORS = (
@@ -105,6 +125,65 @@ def file_digest(path: Path) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
+def _open_check(path: Path) -> tuple[os.stat_result | None, str | None]:
+    """Open the file the way no reader would be fooled: without following a link, without blocking on a FIFO;
+    its fstat, or why it is not read."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            return None, Entry(path.name, path, "symbolic link", 0, 0, 0, 0).refusal
+        return None, (
+            f"cannot open {path.name}: {error.strerror or error} "
+            f"[{errno.errorcode.get(error.errno or 0, error.errno)}]; fix its permissions and drop it again"
+        )
+    try:
+        info = os.fstat(fd)
+    finally:
+        os.close(fd)
+    if not stat.S_ISREG(info.st_mode):
+        kind = entry_kind(info.st_mode)
+        return None, Entry(path.name, path, kind, 0, 0, 0, 0).refusal
+    return info, None
+
+
+def _unchanged(path: Path, before: Entry | None) -> None:
+    """Raise ``FileStillChanging`` when the file is not the one the load started on (it grew, was rewritten,
+    or replaced by something else)."""
+    after = lstat_entry(path)
+    if before is not None and (after is None or after.identity != before.identity):
+        size = "gone" if after is None else f"{after.size:,} bytes"
+        raise FileStillChanging(
+            f"{path.name} changed while it was read ({before.size:,} bytes, now {size}): a writer is still at "
+            "it; nothing of it was kept and it stays in the landing folder for a later run"
+        )
+
+
+def record_refusal(
+    engine: Engine,
+    name: str,
+    reason: str,
+    *,
+    size_bytes: int = 0,
+    file_identity: str | None = None,
+    run_id: str | None = None,
+    progress: Progress | None = None,
+) -> LoadResult:
+    """A ``rejected`` ledger row for a file that is not read at all (not a regular file, no permission)."""
+    result = LoadResult(
+        file_name=name,
+        sha256=NOT_READ,
+        size_bytes=size_bytes,
+        status="rejected",
+        error=reason,
+        file_identity=file_identity,
+    )
+    with engine.begin() as conn:
+        result.load_id = insert_load(conn, result, datetime.now(UTC), run_id)
+    (progress or log.info)(f"{name}: rejected, not read - {reason}")
+    return result
+
+
 def load_file(
     engine: Engine,
     path: Path,
@@ -114,23 +193,42 @@ def load_file(
     progress: Progress | None = None,
     plausibility: PlausibilitySettings | None = None,
 ) -> LoadResult:
-    """Load ``path`` into the warehouse; never raises for bad input, only for warehouse errors.
+    """Load ``path`` into the warehouse; never raises for bad input, only for warehouse errors (and
+    ``FileStillChanging`` for a file still being written).
 
     The file's sha256 is computed by a second thread while the load runs: it is needed first only when a file
     of the same size was loaded before (a duplicate has the same size), otherwise only for the ledger row.
     """
+    before = lstat_entry(path)
+    identity = before.identity if before is not None else None
+    info, refusal = _open_check(path)
+    if refusal is not None or info is None:
+        size = before.size if before is not None else 0
+        return record_refusal(
+            engine,
+            path.name,
+            refusal or "gone",
+            size_bytes=size,
+            file_identity=identity,
+            run_id=run_id,
+            progress=progress,
+        )
     try:
         fmt = file_format(path)
     except FileRejected as rejection:
         fmt, unsupported = None, rejection
     else:
         unsupported = None
-    size = path.stat().st_size
 
     def exports() -> Iterator[Export]:
         if unsupported is not None:
             raise unsupported
-        return read_exports(path)
+        try:
+            yield from read_exports(path)
+        except Exception:
+            _unchanged(path, before)  # a file cut short by its writer is not bad, only not finished
+            raise
+        _unchanged(path, before)  # after the last line was read, before the commit
 
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="retail-digest") as pool:
         digest = pool.submit(file_digest, path)
@@ -139,11 +237,12 @@ def load_file(
             path.name,
             exports,
             fingerprint=lambda: digest.result()[0],
-            size_bytes=size,
+            size_bytes=info.st_size,
             source_format=fmt,
             run_id=run_id,
             max_rejected_share=max_rejected_share,
             progress=progress,
+            file_identity=identity,
             plausibility=plausibility,
         )
 
@@ -159,6 +258,7 @@ def load_exports(
     run_id: str | None = None,
     max_rejected_share: float = DEFAULT_MAX_REJECTED_SHARE,
     progress: Progress | None = None,
+    file_identity: str | None = None,
     plausibility: PlausibilitySettings | None = None,
 ) -> LoadResult:
     """Load rows from any source (a file, an extract of the shop's database) under the same exactly-once
@@ -176,11 +276,16 @@ def load_exports(
         size_bytes=size_bytes,
         status="loaded",
         file_format=source_format,
+        file_identity=file_identity,
     )
 
     def resolve_fingerprint() -> None:
         if pending is not None and result.sha256 == _PENDING:
-            result.sha256 = pending()
+            try:
+                result.sha256 = pending()
+            except OSError as error:  # the bytes cannot be read (permissions changed, a disk error)
+                result.sha256 = NOT_READ
+                raise FileRejected(f"cannot read {name} ({type(error).__name__}): {error}") from error
 
     try:
         with engine.begin() as conn:
@@ -196,7 +301,8 @@ def load_exports(
                 resolve_fingerprint()
                 update_load(conn, result)
     except FileRejected as rejection:
-        resolve_fingerprint()
+        with contextlib.suppress(FileRejected):
+            resolve_fingerprint()
         result.status = "rejected"
         result.error = str(rejection)
         result.lines_read = result.lines_rejected = rejection.lines

@@ -9,6 +9,11 @@ Two producer conventions are supported:
 2. *Write in place*: a file is ready once its size and modification time have stayed the same across two
    scans at least ``settle_seconds`` apart (an empty file waits ``EMPTY_FILE_SETTLE_SECONDS``).
 
+Only regular files are read. Anything else in the folder (a symbolic link, which may point anywhere, even if
+it resolves inside; a FIFO, which would block its reader; a socket or device; a directory named like a drop) is
+listed with its kind (``Entry.refusal``) so that it gets a ledger row with the reason and is moved to
+``rejected/`` without being opened. Entries are examined with ``lstat``: links are never followed.
+
 The cursor holds what the scan saw of each file still in the folder (size, mtime, inode, when first seen with
 that signature, and its sha256 once computed), not a high-water mark of modification times: a file copied in
 with an old mtime (``cp -p``, ``rsync -t``, an unzip) is as visible as a new one.
@@ -18,6 +23,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat as stat_module
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -31,6 +37,89 @@ TEMP_PREFIXES = (".", "~$")
 def is_temporary(name: str) -> bool:
     """A name that is never loaded: still being written, hidden, or an office lock file."""
     return name.startswith(TEMP_PREFIXES) or name.endswith(TEMP_SUFFIXES)
+
+
+# --- what is in the folder, by lstat -------------------------------------------------------------------------
+
+DROP_SUFFIXES = (".csv", ".csv.gz", ".xlsx", ".parquet")  # readers.SUPPORTED_SUFFIXES
+
+_REFUSALS = {
+    "symbolic link": "symbolic link, not loaded: only regular files in the landing folder are read, and a link "
+    "may point anywhere (its target was not opened)",
+    "directory": "a directory, not a file: not loaded",
+    "FIFO": "a FIFO (named pipe), not a regular file: not loaded (never opened, a reader would wait forever)",
+    "socket": "a socket, not a regular file: not loaded",
+    "device": "a device file, not a regular file: not loaded (never opened)",
+}
+
+
+def entry_kind(mode: int) -> str:
+    """What an lstat mode is: ``file`` for a regular file, else a word for the refusal."""
+    if stat_module.S_ISREG(mode):
+        return "file"
+    if stat_module.S_ISLNK(mode):
+        return "symbolic link"
+    if stat_module.S_ISDIR(mode):
+        return "directory"
+    if stat_module.S_ISFIFO(mode):
+        return "FIFO"
+    if stat_module.S_ISSOCK(mode):
+        return "socket"
+    return "device"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One entry of the landing folder as ``lstat`` saw it (a link is described, not followed)."""
+
+    name: str
+    path: Path
+    kind: str
+    size: int
+    mtime_ns: int
+    inode: int
+    device: int
+
+    @property
+    def identity(self) -> str:
+        """Which file this is on disk: the same after a failed move, different once rewritten or replaced."""
+        return f"{self.device}:{self.inode}:{self.size}:{self.mtime_ns}"
+
+    @property
+    def refusal(self) -> str | None:
+        """Why the entry is not read (None for a regular file)."""
+        return None if self.kind == "file" else _REFUSALS[self.kind]
+
+
+def lstat_entry(path: Path) -> Entry | None:
+    """The entry at ``path`` without following a link; None when it is gone."""
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return None
+    return Entry(
+        path.name, path, entry_kind(info.st_mode), info.st_size, info.st_mtime_ns, info.st_ino, info.st_dev
+    )
+
+
+def listed(name: str, kind: str) -> bool:
+    """Whether the loader deals with an entry: every regular file and every link, FIFO, socket or device (to
+    record it), but a directory only when it is named like a drop (other subfolders are the user's)."""
+    if is_temporary(name):
+        return False
+    return kind != "directory" or name.lower().endswith(DROP_SUFFIXES)
+
+
+def landing_entries(landing: Path) -> list[Entry]:
+    """The entries of the landing folder the loader deals with, oldest first; nothing is opened."""
+    if not landing.is_dir():
+        return []
+    entries = []
+    for name in os.listdir(landing):
+        entry = lstat_entry(landing / name)
+        if entry is not None and listed(entry.name, entry.kind):
+            entries.append(entry)
+    return sorted(entries, key=lambda entry: (entry.mtime_ns, entry.name))
 
 
 # --- the cursor ----------------------------------------------------------------------------------------------
@@ -93,6 +182,7 @@ class Candidate:
     mtime_ns: int
     inode: int
     renamed_from: str | None = None
+    kind: str = "file"  # anything else is ready at once: it is recorded and moved away, never read
 
 
 @dataclass
@@ -112,10 +202,15 @@ def scan_landing(landing: Path, cursor: Cursor, now: float, settle_seconds: floa
         return scan, new
     for entry in os.scandir(landing):
         try:
-            if not entry.is_file():
-                continue
-            stat = entry.stat()
-        except FileNotFoundError:  # moved away between listing and stat
+            stat = entry.stat(follow_symlinks=False)
+        except OSError:  # moved away between listing and stat
+            continue
+        kind = entry_kind(stat.st_mode)
+        if kind != "file":
+            if listed(entry.name, kind):
+                scan.ready.append(
+                    Candidate(entry.name, Path(entry.path), 0, stat.st_mtime_ns, stat.st_ino, kind=kind)
+                )
             continue
         if is_temporary(entry.name):
             scan.writing.append(entry.name)

@@ -8,12 +8,16 @@ URL down in ``RETAIL_WAREHOUSE_URL``, so children never even look.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import logging
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
 
 import psycopg
+from psycopg import sql
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # platformdirs warns about XDG_RUNTIME_DIR on headless servers
@@ -65,23 +69,49 @@ def start_embedded(pgdata: Path, database: str = WAREHOUSE_DATABASE, keep_runnin
     ``keep_running=True`` leaves the server up when this process exits, so that the processes that follow
     share it; ``retail-platform stop`` stops it.
     """
-    was_running = is_running(pgdata)
-    server = _server(pgdata, keep_running)
-    admin_url = server.get_uri("postgres")
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        needs_restart = apply_settings(conn)
-    if needs_restart:
-        if was_running:  # another process started it and may be using it: the settings wait for its restart
-            log.info("embedded PostgreSQL: new server settings take effect at its next start")
-        else:
-            _restart(server, pgdata)
-            admin_url = server.get_uri("postgres")
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone()
-        if not exists:
-            conn.execute(f'CREATE DATABASE "{database}"')
-    info = server.get_postmaster_info()
+    with _start_lock(pgdata):
+        was_running = is_running(pgdata)
+        server = _server(pgdata, keep_running)
+        admin_url = server.get_uri("postgres")
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            needs_restart = apply_settings(conn)
+        if needs_restart:
+            if (
+                was_running
+            ):  # another process started it and may be using it: the settings wait for its restart
+                log.info("embedded PostgreSQL: new server settings take effect at its next start")
+            else:
+                _restart(server, pgdata)
+                admin_url = server.get_uri("postgres")
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            create_database(conn, database)
+        info = server.get_postmaster_info()
     return f"postgresql://postgres@/{quote(database)}?host={quote(str(info.socket_dir))}"
+
+
+@contextlib.contextmanager
+def _start_lock(pgdata: Path) -> Iterator[None]:
+    """One process at a time starts, configures and restarts the server of ``pgdata`` and creates its
+    database: two commands started at once on a fresh home (issue 13, defect 7) would otherwise both run
+    initdb, restart the server under each other's feet, or race on CREATE DATABASE. An ``flock`` on a file
+    beside the data folder: released by the kernel if the process dies."""
+    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    with open(pgdata.parent / f".{pgdata.name}.start.lock", "a+b") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def create_database(conn: psycopg.Connection, database: str) -> None:
+    """``CREATE DATABASE`` if it does not exist; another session creating it at the same moment is fine."""
+    if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone():
+        return
+    try:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
+    except (psycopg.errors.DuplicateDatabase, psycopg.errors.UniqueViolation):
+        log.info("embedded PostgreSQL: database %s was created by another process meanwhile", database)
 
 
 def apply_settings(conn: psycopg.Connection, settings: dict[str, str] | None = None) -> bool:

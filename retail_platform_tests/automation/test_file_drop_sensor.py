@@ -317,3 +317,71 @@ def test_the_sensor_definition_reads_the_landing_folder_of_its_resource(instance
     assert landing_file_sensor.default_status == dg.DefaultSensorStatus.RUNNING
     assert landing_file_sensor.job_name == "load_file_job"
     assert landing_file_sensor.minimum_interval_seconds == file_drop.SETTINGS.interval_seconds
+
+
+# --- what is not a readable regular file (issue 13, defects 1, 6 and 14) ---------------------------------------
+
+
+def test_links_fifos_and_directories_named_like_drops_are_requested_at_once_without_being_read(
+    instance, landing, tmp_path
+):
+    """They are requested so that the load run gives each a ledger row and moves it to rejected/; the sensor
+    reads none of them (a FIFO would block it, a link may point at /etc/passwd)."""
+    tick = Ticker(instance, landing)
+    t0 = time.time()
+    (landing / "passwd.csv").symlink_to("/etc/passwd")
+    (landing / "dangling.csv").symlink_to(tmp_path / "nothing")
+    os.mkfifo(landing / "pipe.csv")
+    (landing / "folder.csv").mkdir()
+    (landing / "subfolder").mkdir()
+    opened = []
+    original = file_drop.file_digest
+    file_drop.file_digest = lambda path: opened.append(path) or original(path)
+    try:
+        result = tick(t0)
+    finally:
+        file_drop.file_digest = original
+    assert sorted(_files(result)) == ["dangling.csv", "folder.csv", "passwd.csv", "pipe.csv"]
+    assert opened == []
+    dg.validate_run_config(defs.resolve_job_def("load_file_job"), result.run_requests[0].run_config)
+
+
+UNREADABLE_TICKS = """
+import json, os, sys, time
+from pathlib import Path
+import dagster as dg
+from retail_platform.defs.automation.file_drop import evaluate
+landing = Path(sys.argv[1])
+try:
+    open(landing / "secret.csv").close()
+    raise SystemExit("the read override is still there")
+except PermissionError:
+    pass
+with dg.instance_for_test() as instance:
+    cursor, t0, files = None, time.time(), []
+    for now in (t0, t0 + 10):
+        result = evaluate(dg.build_sensor_context(instance=instance, cursor=cursor), landing, now=now,
+                          settle_seconds=5)
+        cursor = result.cursor
+        files += [f for r in result.run_requests or [] for f in r.run_config["ops"]["raw_transactions"]["config"]["files"]]
+print(json.dumps(files))
+"""
+
+
+def test_an_unreadable_file_does_not_make_the_sensor_raise(landing):
+    """As a user who may not read it (root without its read override): the tick requests it beside the good
+    file, for the load run to reject it by name, instead of raising PermissionError on every tick."""
+    import subprocess
+    import sys
+
+    _drop(landing, "good.csv")
+    _drop(landing, "secret.csv", invoice="500009").chmod(0)
+    prefix = []
+    if os.geteuid() == 0:
+        prefix = ["setpriv", "--inh-caps=-dac_override,-dac_read_search"]
+        prefix += ["--bounding-set=-dac_override,-dac_read_search"]
+    done = subprocess.run(
+        [*prefix, sys.executable, "-c", UNREADABLE_TICKS, str(landing)], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert sorted(json.loads(done.stdout.strip().splitlines()[-1])) == ["good.csv", "secret.csv"]

@@ -34,6 +34,7 @@ def quiet(_message: str) -> None:
 
 
 def land(engine: Engine, paths: RetailPaths, **kwargs: object) -> list[loader.LoadResult]:
+    kwargs.setdefault("settle_seconds", 0)
     return load_landing(engine, paths.landing, paths.archive, paths.rejected, progress=quiet, **kwargs)
 
 

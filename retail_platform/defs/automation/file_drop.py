@@ -36,6 +36,8 @@ While a full refresh is running (it loads the whole landing folder) the sensor w
 
 from __future__ import annotations
 
+import hashlib
+import os
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -191,13 +193,10 @@ def _plan(
         if batch.full(candidate, bounds) or time.monotonic() - started > bounds.hash_budget_seconds:
             batch.over_limit += 1
             continue
-        seen = cursor.files[candidate.name]
-        if seen.sha256 is None:
-            try:
-                seen.sha256, _ = file_digest(candidate.path)
-            except FileNotFoundError:
-                continue
-        drop = drop_id(candidate.name, seen.sha256)
+        fingerprint = _fingerprint(candidate, cursor)
+        if fingerprint is None:
+            continue
+        drop = drop_id(candidate.name, fingerprint)
         decision = decide(
             history(context.instance, file_tag_key(candidate.name), drop), now, bounds.max_attempts
         )
@@ -207,11 +206,31 @@ def _plan(
             batch.backoff.append(f"{candidate.name}: {decision.reason}")
         elif decision.action == "gave_up":
             batch.gave_up.append(f"{candidate.name}: {decision.reason}")
-        elif candidate.path.exists():
+        elif os.path.lexists(candidate.path):
             batch.entries.append((candidate, drop, decision.attempt))
             batch.size += candidate.size
     _explain(batch, in_flight, bounds, notes)
     return batch.request() if batch.entries else None
+
+
+def _fingerprint(candidate: Candidate, cursor: Cursor) -> str | None:
+    """The sha256 of a ready file (kept in the cursor); None when it is gone. What cannot be read (not a regular
+    file, no read permission) gets a digest of its identity instead: it is requested all the same, so that the
+    load run gives it a ledger row with the reason and moves it to rejected/, and the sensor never raises on
+    it (issue 13, defects 1, 6 and 14)."""
+    identity = f"{candidate.kind}:{candidate.inode}:{candidate.size}:{candidate.mtime_ns}"
+    unread = hashlib.sha256(identity.encode()).hexdigest()
+    seen = cursor.files.get(candidate.name)
+    if candidate.kind != "file" or seen is None:
+        return unread
+    if seen.sha256 is None:
+        try:
+            seen.sha256, _ = file_digest(candidate.path)
+        except FileNotFoundError:
+            return None
+        except OSError:
+            return unread
+    return seen.sha256
 
 
 def _explain(batch: _Batch, in_flight: list[dg.RunRecord], bounds: Limits, notes: list[str]) -> None:

@@ -168,7 +168,7 @@ def _files_to_load(
             return None
         cutoff = time.time() - config.min_file_age_seconds
         ready = ready_files(landing)
-        files = [path for path in ready if path.stat().st_mtime <= cutoff]
+        files = [path for path in ready if path.lstat().st_mtime <= cutoff]
         if len(files) < len(ready):
             context.log.info(
                 f"Left {len(ready) - len(files)} file(s) modified in the last {config.min_file_age_seconds:.0f} s "
@@ -180,7 +180,7 @@ def _files_to_load(
         path = landing / name
         if Path(name).name != name:
             raise dg.Failure(f"{name!r} is not a file name in the landing folder")
-        if path.is_file():
+        if path.exists() or path.is_symlink():  # a link, FIFO, ... is recorded and moved (landing)
             files.append(path)
         else:
             context.log.warning(
