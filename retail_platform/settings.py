@@ -102,11 +102,13 @@ class PlausibilitySettings:
     """Bounds every line must meet at load (README, *Hard to break*): a well-formed line outside them cannot
     be a real sale (a date of 9999-12-31, a price of 1e99, customer -5), so it is rejected with a reason and
     kept in raw.rejected_lines instead of reaching the marts. Invoice dates may run up to the end of the day
-    after the load (shop-local time ahead of the server's clock). The defaults pass the whole real data set."""
+    after the load (``max_days_ahead``: shop-local time ahead of the server's clock). The defaults pass the
+    whole real data set."""
 
     first_date: str = "2000-01-01"
     max_abs_unit_price: float = 1_000_000.0
     max_abs_quantity: int = 1_000_000
+    max_days_ahead: int = 1
 
 
 @dataclass(frozen=True)
@@ -267,6 +269,7 @@ def _plausibility(read: _Reader) -> PlausibilitySettings:
         first_date=first_date,
         max_abs_unit_price=read.number("RETAIL_MAX_ABS_UNIT_PRICE", 1_000_000.0),
         max_abs_quantity=read.integer("RETAIL_MAX_ABS_QUANTITY", 1_000_000),
+        max_days_ahead=read.integer("RETAIL_MAX_DAYS_AHEAD", 1),
     )
 
 

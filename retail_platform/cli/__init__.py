@@ -10,6 +10,7 @@ retail-platform stop           stop the embedded PostgreSQL server
 retail-platform simulate-shop  write orders into the shop's OLTP database
 retail-platform bench          benchmark the load and the whole graph against a bare COPY
 retail-platform create-webapp-role  the web application's read-only LOGIN role (password from RETAIL_WEBAPP_PASSWORD)
+retail-platform retract FILE   take a loaded file back out (or --load-id N); the next refresh rebuilds
 
 Each command module adds its own subcommands (``add_commands``); settings are resolved once per command
 (``environment.prepare``) and passed on explicitly.
@@ -20,9 +21,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from retail_platform.cli import run, servers, tools, webapp
+from retail_platform.cli import retract, run, servers, tools, webapp
 
-COMMAND_MODULES = (run, servers, tools, webapp)
+COMMAND_MODULES = (run, servers, tools, webapp, retract)
 
 
 def build_parser() -> argparse.ArgumentParser:

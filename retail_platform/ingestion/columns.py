@@ -88,7 +88,7 @@ def map_header(header: list[object]) -> list[int]:
 class LoadBounds:
     """The plausibility bounds of one load (``PlausibilitySettings`` at the moment the load starts), as both
     typing paths compare them: ISO timestamps as text (``first_date`` <= date < ``after_date``, the start
-    of the day after tomorrow), magnitudes of price and quantity, customer ids above zero."""
+    of the day after tomorrow by default), magnitudes of price and quantity, customer ids above zero."""
 
     first_date: str
     after_date: str
@@ -101,7 +101,7 @@ class LoadBounds:
         today = (now or datetime.now(UTC)).date()
         return cls(
             first_date=f"{date.fromisoformat(settings.first_date)} 00:00:00",
-            after_date=f"{today + timedelta(days=2)} 00:00:00",
+            after_date=f"{today + timedelta(days=settings.max_days_ahead + 1)} 00:00:00",
             max_abs_unit_price=float(settings.max_abs_unit_price),
             max_abs_quantity=int(settings.max_abs_quantity),
         )

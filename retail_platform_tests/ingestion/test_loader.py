@@ -407,7 +407,10 @@ def test_above_max_rejected_share_the_whole_file_is_rejected(engine: Engine, tmp
     )
     assert count(engine, "raw.transactions") == 0
     kept = rejected(engine, result.load_id)
-    assert [r["source_row"] for r in kept] == list(range(len(good) + 2, len(good) + len(bad) + 2))
+    # every line is kept (issue 13): the invalid ones with their reason, the valid ones with the file's
+    assert [r["source_row"] for r in kept] == list(range(2, len(good) + len(bad) + 2))
+    assert all(r["column_name"] == "quantity" for r in kept[len(good) :])
+    assert all("file rejected as a whole: 10 of its lines" in r["reason"] for r in kept[: len(good)])
     assert f"row {len(good) + 2}" in result.error and "quantity" in result.error
     assert_accounting(engine)
 

@@ -87,7 +87,7 @@ def test_a_line_dated_tomorrow_loads_the_day_after_does_not(engine: Engine, tmp_
 
 def test_bounds_are_settings_passed_to_the_load(engine: Engine, tmp_path: Path) -> None:
     settings = load_settings({"RETAIL_FIRST_PLAUSIBLE_DATE": "2009-12-02", "RETAIL_MAX_ABS_UNIT_PRICE": "5"})
-    assert settings.plausibility == PlausibilitySettings("2009-12-02", 5.0, 1_000_000)
+    assert settings.plausibility == PlausibilitySettings("2009-12-02", 5.0, 1_000_000, 1)
     with pytest.raises(SettingError, match="RETAIL_FIRST_PLAUSIBLE_DATE"):
         load_settings({"RETAIL_FIRST_PLAUSIBLE_DATE": "soon"})
     assert LoadBounds.at(settings.plausibility).first_date == "2009-12-02 00:00:00"

@@ -59,6 +59,16 @@ WITH block AS (
     WHERE n.is_new
     ORDER BY n.line_id
     RETURNING date_trunc('month', invoice_date)::date AS month
+), kept_present AS (
+    -- the same lines, kept: what a retraction of another load restores (sql/migrations/013_retraction.sql)
+    INSERT INTO raw.present_lines (
+        line_id, invoice_no, stock_code, description, quantity, invoice_date, unit_price, customer_id, country,
+        source_row, load_id, export_no
+    )
+    SELECT n.line_id, n.invoice_no, n.stock_code, n.description, n.quantity, n.invoice_date, n.unit_price,
+           n.customer_id, n.country, n.source_row, :load_id, :export_no
+    FROM numbered AS n
+    WHERE NOT n.is_new
 ), recorded AS (
     INSERT INTO load_present
     SELECT n.invoice_no, n.stock_code, n.description, n.quantity, n.invoice_date, n.unit_price, n.customer_id,

@@ -11,10 +11,10 @@ SET problems = array_remove(ARRAY[
          THEN format('invoice_date: %s is before the first plausible date %s (RETAIL_FIRST_PLAUSIBLE_DATE)',
                      c.invoice_date, CAST(:first_date AS timestamp)::date)
          WHEN c.invoice_date >= CAST(:after_date AS timestamp)
-         THEN format('invoice_date: %s is after tomorrow (lines may be dated up to %s)', c.invoice_date,
+         THEN format('invoice_date: %s is after tomorrow (lines may be dated up to %s, RETAIL_MAX_DAYS_AHEAD)', c.invoice_date,
                      (CAST(:after_date AS timestamp) - interval '1 second'))
     END,
-    CASE WHEN abs(c.quantity) > CAST(:max_quantity AS integer)
+    CASE WHEN abs(c.quantity::bigint) > CAST(:max_quantity AS bigint)
          THEN format('quantity: %s is beyond the plausible magnitude %s (RETAIL_MAX_ABS_QUANTITY)',
                      c.quantity, :max_quantity)
     END,
@@ -34,7 +34,7 @@ SET problems = array_remove(ARRAY[
 ], NULL)
 WHERE cardinality(c.problems) = 0
   AND (c.invoice_date < CAST(:first_date AS timestamp) OR c.invoice_date >= CAST(:after_date AS timestamp)
-       OR abs(c.quantity) > CAST(:max_quantity AS integer) OR abs(c.unit_price) > CAST(:max_price AS numeric)
+       OR abs(c.quantity::bigint) > CAST(:max_quantity AS bigint) OR abs(c.unit_price) > CAST(:max_price AS numeric)
        OR c.customer_id <= 0
        OR greatest(length(c.invoice_no), length(c.stock_code), length(c.description), length(c.country))
           > CAST(:max_field AS integer));
