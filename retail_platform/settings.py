@@ -127,6 +127,7 @@ class Settings:
     webapp_password: str | None = field(default=None, repr=False)  # only `create-webapp-role` reads it
     refresh_interval_seconds: int = 15
     full_refresh_cron: str = "0 3 * * 1"
+    first_month: str = "2000-01"  # RETAIL_FIRST_MONTH: the first monthly partition (YYYY-MM)
     file_drop: FileDropSettings = field(default_factory=FileDropSettings)
     shop_sensor: ShopSensorSettings = field(default_factory=ShopSensorSettings)
     checks: CheckSettings = field(default_factory=CheckSettings)
@@ -234,6 +235,7 @@ def load_settings(environ: Mapping[str, str] | None = None, *, home: str | None 
         webapp_password=read.text("RETAIL_WEBAPP_PASSWORD"),
         refresh_interval_seconds=read.integer("RETAIL_REFRESH_INTERVAL_SECONDS", 15),
         full_refresh_cron=read.text("RETAIL_FULL_REFRESH_CRON", "0 3 * * 1"),
+        first_month=_first_month(read),
         file_drop=FileDropSettings(
             interval_seconds=read.integer("RETAIL_FILE_DROP_INTERVAL_SECONDS", 10),
             settle_seconds=read.number("RETAIL_FILE_DROP_SETTLE_SECONDS", 5),
@@ -271,6 +273,16 @@ def _plausibility(read: _Reader) -> PlausibilitySettings:
         max_abs_quantity=read.integer("RETAIL_MAX_ABS_QUANTITY", 1_000_000),
         max_days_ahead=read.integer("RETAIL_MAX_DAYS_AHEAD", 1),
     )
+
+
+def _first_month(read: _Reader) -> str:
+    """RETAIL_FIRST_MONTH (default 2000-01, safe for any shop: full refreshes record only the months with data)."""
+    value = read.text("RETAIL_FIRST_MONTH", "2000-01")
+    try:
+        date.fromisoformat(f"{value}-01")
+    except ValueError:
+        raise SettingError(f"RETAIL_FIRST_MONTH={value!r} is not a month (YYYY-MM)") from None
+    return value
 
 
 def _first_month(read: _Reader) -> str:

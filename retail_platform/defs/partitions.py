@@ -3,31 +3,41 @@
 ``MONTHS`` is a time-window partitioning (``MonthlyPartitionsDefinition``), not a dynamic one: months are a
 fixed calendar known in advance, so the UI can offer any range of months for a backfill, a range is a single
 run (``BackfillPolicy.single_run()``: one ``DELETE`` and ``INSERT`` of those months per table), and no code
-has to register partitions as data arrives. It starts in January 2000 (the checks' earliest plausible invoice
-date) and, with ``end_offset=1``, includes the current month, where the shop's orders land.
+has to register partitions as data arrives. It starts at ``RETAIL_FIRST_MONTH`` (default 2000-01, safe for
+any shop: the checks' earliest plausible invoice date) and, with ``end_offset=1``, includes the current month,
+where the shop's orders land.
 
-A run names its months as a partition key range (or one key); a run with neither (a job launched without a
-partition, an older schedule) means every month: the tables are rebuilt in full, as before partitions.
+A run names its months as a partition key range (or one key). A full refresh (``every_month_tags()``: the
+schedule, ``retail-platform run``, a job launched without choosing months) is tagged ``retail/full_refresh``:
+its assets rebuild every month that holds data, found at run time after the run's own loads, and record a
+materialization for each of those months, not for the ~320 empty months since 2000 (each costs an event
+write: 84.5 s for ``retail-platform run --sample-rows 3000`` when every month was recorded).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
+from functools import cache
 
 import dagster as dg
 
-MONTHS_START = "2000-01-01"
+from retail_platform.settings import current_settings
+
+MONTHS_START = f"{current_settings().first_month}-01"
 MONTHS = dg.MonthlyPartitionsDefinition(start_date=MONTHS_START, end_offset=1)
 SINGLE_RUN = dg.BackfillPolicy.single_run()
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
+FULL_REFRESH_TAG = "retail/full_refresh"  # "1": rebuild every month that holds data, whatever the range says
+# What a full refresh's transforms receive: every month, so the tables end up holding exactly what raw holds.
+EVERY_MONTH_PARAMS = {"month_start": "-infinity", "month_end": "infinity"}
 
 
 @dataclass(frozen=True)
 class MonthSpan:
-    """The months a run rebuilds: ``start`` inclusive, ``end`` exclusive (first days); ``every`` when the run
-    covers every partition (the full refresh), so the table may be rebuilt whole."""
+    """The months a run rebuilds: ``start`` inclusive, ``end`` exclusive (first days); ``every`` for a full
+    refresh, which rebuilds every month that holds data (the transforms get infinite bounds)."""
 
     start: date
     end: date
@@ -35,18 +45,30 @@ class MonthSpan:
 
     @property
     def params(self) -> dict[str, str]:
-        """ISO dates: the month scripts read them back with ``current_setting(...)::date``."""
+        """The transforms' bound parameters ``:month_start`` / ``:month_end`` (ISO dates or infinities)."""
+        if self.every:
+            return dict(EVERY_MONTH_PARAMS)
         return {"month_start": self.start.isoformat(), "month_end": self.end.isoformat()}
 
 
+@cache
+def _month_keys(current_month: str) -> tuple[str, ...]:
+    """Every partition key up to ``current_month``: computed once a month, not on every call (it walks the
+    calendar from the first month, and sensors call it on every tick)."""
+    return tuple(MONTHS.get_partition_keys())
+
+
 def all_month_keys() -> list[str]:
-    return MONTHS.get_partition_keys()
+    """The partition keys (first days, ISO), oldest first, up to the current month."""
+    return list(_month_keys(datetime.now(UTC).strftime("%Y-%m")))
 
 
 def every_month_tags() -> dict[str, str]:
-    """Run tags for a run over every month (the full refresh, the weekly schedule)."""
-    keys = all_month_keys()
-    return {RANGE_START_TAG: keys[0], RANGE_END_TAG: keys[-1]}
+    """Run tags of a full refresh (the schedule, the CLI, jobs launched without months): the current month as
+    the run's range (where the shop's orders land) and ``FULL_REFRESH_TAG``, so the assets rebuild every month
+    that holds data and record those months."""
+    current = all_month_keys()[-1]
+    return {RANGE_START_TAG: current, RANGE_END_TAG: current, FULL_REFRESH_TAG: "1"}
 
 
 def month_range_tags(first: date, last: date) -> dict[str, str]:
@@ -58,17 +80,28 @@ def month_range_tags(first: date, last: date) -> dict[str, str]:
 
 
 def run_months(context: dg.AssetExecutionContext) -> MonthSpan:
-    """The months this run rebuilds (every month when it names none)."""
+    """The months this run rebuilds (every month that holds data for a full refresh or a run naming none)."""
     keys = all_month_keys()
-    if not (context.has_partition_key or context.has_partition_key_range):
-        return MonthSpan(date.fromisoformat(keys[0]), _next_month(date.fromisoformat(keys[-1])), True)
+    first, after_last = date.fromisoformat(keys[0]), next_month(date.fromisoformat(keys[-1]))
+    if context.run.tags.get(FULL_REFRESH_TAG) == "1" or not (
+        context.has_partition_key or context.has_partition_key_range
+    ):
+        return MonthSpan(first, after_last, True)
     window = context.partition_time_window
     start, end = window.start.date(), window.end.date()
-    # From the first month to the last is the full refresh; a job's default range computed when the code
-    # location loaded may end a month early after a month boundary: still the full refresh.
-    every = start.isoformat() <= keys[0] and end >= date.fromisoformat(keys[-1])
+    # A backfill of every partition is a full refresh too; a job's default range computed when the code
+    # location loaded may end a month early after a month boundary: still every month.
+    every = start <= first and end >= date.fromisoformat(keys[-1])
     return MonthSpan(start, end, every)
 
 
-def _next_month(day: date) -> date:
+def month_keys_between(first: date | None, last: date | None) -> list[str]:
+    """The partition keys of the months ``first`` .. ``last`` (any days in them), none when either is None."""
+    if first is None or last is None:
+        return []
+    low, high = first.replace(day=1).isoformat(), last.replace(day=1).isoformat()
+    return [key for key in all_month_keys() if low <= key <= high]
+
+
+def next_month(day: date) -> date:
     return date(day.year + day.month // 12, day.month % 12 + 1, 1)

@@ -1,57 +1,147 @@
-"""Assets whose whole job is SQL transform files: ``sql/transforms/<schema>/<table>.sql``, and, for the tables
-partitioned by month, ``sql/transforms/<schema>/<table>.months.sql`` for a run over some months (README,
-*Monthly partitions*).
+"""Assets whose whole job is SQL transform files: one file per table, ``sql/transforms/<schema>/<table>.sql``.
 
-A month script deletes the rows of the run's months and inserts them again, in the table's one transaction:
-readers see the old month or the new one, never half a month, and nothing takes an exclusive lock (a TRUNCATE
-would block every reader of the table until the commit). The months reach the script as the transaction's
-settings ``retail.month_start`` / ``retail.month_end`` (set with bound parameters, read with
-``current_setting``), so the scripts can hold several statements and no value is ever spliced into SQL. A run
-over every month (the full refresh) uses the table's full transform instead, with its faster TRUNCATE path.
+A table partitioned by month has one transform that takes its months as bound parameters ``:month_start``
+(inclusive) and ``:month_end`` (exclusive): a run over some months passes their first days, a full refresh
+``-infinity`` .. ``infinity`` (every month that holds data). Every transform replaces rows with ``DELETE`` and
+``INSERT`` in the table's one transaction, never ``TRUNCATE``: readers see the old rows or the new ones, never
+half a table, and a reader's open transaction does not stall the refresh, nor the refresh the readers (a
+TRUNCATE needs an ACCESS EXCLUSIVE lock: it waits for every open reader and then blocks every new one until the
+commit). README, *Readers never block*.
 """
 
 import os
-from collections.abc import Sequence
+import re
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import dagster as dg
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 
-from retail_platform.defs.metadata import table_metadata
-from retail_platform.defs.partitions import MONTHS, SINGLE_RUN, MonthSpan, run_months
-from retail_platform.defs.resources import WarehouseResource
-from retail_platform.warehouse.sql_files import read_sql, run_script, transform_sql
-
-_SET_MONTHS = (
-    "SELECT set_config('retail.month_start', CAST(:month_start AS text), true), "
-    "set_config('retail.month_end', CAST(:month_end AS text), true)"
+from retail_platform.defs.metadata import qualified, table_metadata
+from retail_platform.defs.partitions import (
+    EVERY_MONTH_PARAMS,
+    MONTHS,
+    SINGLE_RUN,
+    MonthSpan,
+    month_keys_between,
+    run_months,
 )
+from retail_platform.defs.resources import WarehouseResource
+from retail_platform.warehouse.sql_files import run_script, transform_sql
+
+_DOLLAR_TAG = re.compile(r"\$[A-Za-z_]*\$")
 
 
-def month_transform_sql(table: str) -> str:
-    """The transform that rebuilds some months of ``schema.table``: ``sql/transforms/<schema>/<table>.months.sql``."""
-    schema, name = table.split(".")
-    return read_sql(f"transforms/{schema}/{name}.months.sql")
+def split_statements(sql: str) -> list[str]:
+    """The statements of a SQL script, comments dropped: each can then be executed with bound parameters
+    (PostgreSQL takes parameters for one statement at a time). Semicolons inside string literals, quoted
+    identifiers and dollar-quoted bodies do not split."""
+    statements: list[str] = []
+    current: list[str] = []
+    i = 0
+    while i < len(sql):
+        if sql.startswith("--", i):
+            end = sql.find("\n", i)
+            i = len(sql) if end < 0 else end
+            continue
+        if sql.startswith("/*", i):
+            i = sql.index("*/", i) + 2
+            continue
+        char = sql[i]
+        if char in "'\"":
+            end = i + 1
+            while (end := sql.index(char, end)) + 1 < len(sql) and sql[end + 1] == char:
+                end += 2  # a doubled quote inside the literal
+            current.append(sql[i : end + 1])
+            i = end + 1
+            continue
+        tag = _DOLLAR_TAG.match(sql, i) if char == "$" else None
+        if tag:
+            end = sql.index(tag.group(), tag.end()) + len(tag.group())
+            current.append(sql[i:end])
+            i = end
+            continue
+        if char == ";":
+            statements.append("".join(current).strip())
+            current = []
+        else:
+            current.append(char)
+        i += 1
+    statements.append("".join(current).strip())
+    return [statement for statement in statements if statement]
+
+
+def takes_months(table: str) -> bool:
+    """Whether ``table``'s transform takes the month bounds (the month-partitioned tables' transforms)."""
+    return ":month_start" in transform_sql(table)
+
+
+def run_transform(conn: Connection, table: str, months: MonthSpan | None = None) -> None:
+    """Run ``table``'s transform on the connection's transaction: for ``months`` (default: a full refresh,
+    every month that holds data) when it takes months, as one script otherwise."""
+    sql = transform_sql(table)
+    if not takes_months(table):
+        run_script(conn, sql)
+        return
+    params = months.params if months is not None else dict(EVERY_MONTH_PARAMS)
+    for statement in split_statements(sql):
+        conn.execute(text(statement), params)
+
+
+def _data_month_keys(conn: Connection, table: str, month_column: str) -> list[str]:
+    """The partition keys of the months ``table`` holds rows for (first to last: the series is contiguous)."""
+    column = conn.dialect.identifier_preparer.quote(month_column)
+    first, last = conn.execute(
+        text(f"SELECT min({column}), max({column}) FROM {qualified(conn, table)}")
+    ).one()
+    return month_keys_between(first, last)
 
 
 def rebuild_table(
-    engine: Engine, table: str, order_by: str | None = None, months: MonthSpan | None = None
+    engine: Engine,
+    table: str,
+    order_by: str | None = None,
+    months: MonthSpan | None = None,
+    month_column: str | None = None,
 ) -> dict[str, dg.MetadataValue]:
-    """Run ``table``'s transform (or its month transform, for some months) in one transaction and return its
-    metadata for the UI."""
+    """Run ``table``'s transform (for ``months``, when it has a month grain) in one transaction and return its
+    metadata for the UI; for a full refresh of a month table, ``this_run/data_months`` lists the months
+    that hold data (``month_column``: the table's month or day column)."""
     with engine.begin() as conn:
-        if months is None or months.every:
-            run_script(conn, transform_sql(table))
-        else:
-            conn.execute(text(_SET_MONTHS), months.params)
-            run_script(conn, month_transform_sql(table))
+        run_transform(conn, table, months)
         metadata = table_metadata(conn, table, order_by=order_by)
         if months is not None:
             metadata["this_run/months"] = dg.MetadataValue.text(
-                "every month" if months.every else f"{months.start} to {months.end} (exclusive)"
+                "every month that holds data (full refresh)"
+                if months.every
+                else f"{months.start} to {months.end} (exclusive)"
             )
+            if months.every and month_column:
+                keys = _data_month_keys(conn, table, month_column)
+                metadata["this_run/data_months"] = dg.MetadataValue.json(keys)
         return metadata
+
+
+def record_data_months(
+    context: dg.AssetExecutionContext, key: dg.AssetKey, metadata: dict[str, dg.MetadataValue]
+) -> Iterator[dg.AssetMaterialization]:
+    """A full refresh rebuilt every month that holds data, whatever its partition range (the current month):
+    one materialization for each of those months outside the range, so the UI shows each rebuilt month,
+    and no empty month since ``RETAIL_FIRST_MONTH`` is recorded."""
+    data_months = metadata.get("this_run/data_months")
+    if data_months is None:
+        return
+    in_run = set(context.partition_keys)
+    for partition in data_months.value:  # type: ignore[union-attr]
+        if partition not in in_run:
+            yield dg.AssetMaterialization(
+                asset_key=key,
+                partition=partition,
+                metadata={
+                    "this_run/months": dg.MetadataValue.text("every month that holds data (full refresh)")
+                },
+            )
 
 
 def sql_table_asset(
@@ -61,15 +151,15 @@ def sql_table_asset(
     description: str,
     group_name: str,
     order_by: str | None = None,
-    monthly: bool = False,
+    month_column: str | None = None,
 ) -> dg.AssetsDefinition:
-    """An asset that rebuilds ``table`` atomically (TRUNCATE and INSERT in one transaction: readers see the
-    old rows or the new ones, never a half-built table) and reports its metadata. ``monthly``: partitioned by
-    month, a run rebuilds its months (see the module docstring)."""
+    """An asset that rebuilds ``table`` atomically (DELETE and INSERT in one transaction: readers see the old
+    rows or the new ones, never a half-built table, and are never blocked) and reports its metadata.
+    ``month_column``: partitioned by month of that column, a run rebuilds its months (module docstring)."""
     schema, name = table.split(".")
-    transform_sql(table)  # fail at import time, not at run time, when the SQL file is missing
-    if monthly:
-        month_transform_sql(table)
+    monthly = month_column is not None
+    if takes_months(table) != monthly:  # fail at import time (also when the SQL file is missing)
+        raise ValueError(f"{table}: its transform {'must' if monthly else 'must not'} take :month_start")
 
     @dg.asset(
         name=name,
@@ -81,11 +171,12 @@ def sql_table_asset(
         partitions_def=MONTHS if monthly else None,
         backfill_policy=SINGLE_RUN if monthly else None,
     )
-    def _table(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    def _table(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
         months = run_months(context) if monthly else None
-        metadata = rebuild_table(warehouse.get_engine(), table, order_by, months)
+        metadata = rebuild_table(warehouse.get_engine(), table, order_by, months, month_column)
         context.log.info(f"{table}: {metadata['dagster/row_count'].value:,} rows")
-        return dg.MaterializeResult(metadata=metadata)
+        yield from record_data_months(context, context.asset_key, metadata)
+        yield dg.MaterializeResult(metadata=metadata)
 
     return _table
 
@@ -98,6 +189,7 @@ class SqlTable:
     description: str
     order_by: str | None = None
     deps: tuple[dg.AssetDep, ...] = ()  # beyond the asset's common deps (e.g. a partition mapping)
+    month_column: str | None = None  # the month or day column of a month-partitioned table
 
     @property
     def key(self) -> dg.AssetKey:
@@ -127,10 +219,11 @@ def sql_tables_asset(
     the others, and any subset can be materialized alone (from the UI, a backfill, a job selection).
     ``monthly``: the tables are partitioned by month and a run rebuilds its months.
     """
-    for table in tables:
-        transform_sql(table.table)  # fail at import time when a SQL file is missing
-        if monthly:
-            month_transform_sql(table.table)
+    for table in tables:  # fail at import time when a SQL file is missing or takes the wrong parameters
+        if takes_months(table.table) != monthly or monthly != (table.month_column is not None):
+            raise ValueError(
+                f"{table.table}: month transform and month_column must go with monthly={monthly}"
+            )
 
     specs = [
         dg.AssetSpec(
@@ -160,7 +253,12 @@ def sql_tables_asset(
         context.log.info(f"Building {', '.join(t.table for t in selected)} on {workers} connections")
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sql-table") as pool:
             futures = [
-                (table, pool.submit(rebuild_table, engine, table.table, table.order_by, months))
+                (
+                    table,
+                    pool.submit(
+                        rebuild_table, engine, table.table, table.order_by, months, table.month_column
+                    ),
+                )
                 for table in selected
             ]
         failed: list[tuple[SqlTable, BaseException]] = []
@@ -171,6 +269,7 @@ def sql_tables_asset(
                 continue
             metadata = future.result()
             context.log.info(f"{table.table}: {metadata['dagster/row_count'].value:,} rows")
+            yield from record_data_months(context, table.key, metadata)
             yield dg.MaterializeResult(asset_key=table.key, metadata=metadata)
         if failed:
             names = ", ".join(table.table for table, _ in failed)

@@ -1,4 +1,5 @@
-"""Writing a pandas frame into an existing table with COPY (never row-by-row INSERTs)."""
+"""Writing a pandas frame into an existing table with COPY (never row-by-row INSERTs), and replacing a
+table's contents atomically without blocking its readers."""
 
 from __future__ import annotations
 
@@ -35,3 +36,19 @@ def copy_frame(conn: Connection, frame: pd.DataFrame, table: str, columns: Seque
     finally:
         cursor.close()
     return len(frame)
+
+
+def delete_rows(conn: Connection, table: str) -> None:
+    """Empty ``table`` on the connection's open transaction the way readers never notice: a ``DELETE`` (row
+    locks only, MVCC) instead of a ``TRUNCATE``, whose ACCESS EXCLUSIVE lock would wait for every reader's
+    open transaction and then make every new reader wait until the commit (issue 13, defect 4)."""
+    quote = conn.dialect.identifier_preparer.quote
+    schema, name = table.split(".")
+    conn.exec_driver_sql(f"DELETE FROM {quote(schema)}.{quote(name)}")
+
+
+def replace_contents(conn: Connection, table: str, frame: pd.DataFrame, columns: Sequence[str]) -> int:
+    """Replace every row of ``table`` with ``frame`` in the caller's transaction: readers see the old rows
+    until the commit and the new ones after it, never half a table, and are never blocked."""
+    delete_rows(conn, table)
+    return copy_frame(conn, frame, table, columns)

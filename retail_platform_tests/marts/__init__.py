@@ -16,7 +16,7 @@ from decimal import Decimal
 import pandas as pd
 from sqlalchemy import Engine, text
 
-from retail_platform.warehouse.sql_files import run_script, transform_sql
+from retail_platform.defs.sql_assets import run_transform
 
 # SPEC §2 non-product stock codes: exact ones, and the families written with a '*'.
 NON_PRODUCT_CODES = frozenset(
@@ -91,7 +91,8 @@ def load_raw(engine: Engine, lines: Sequence[Line]) -> None:
 
 
 def insert_clean(engine: Engine, lines: Sequence[Line]) -> None:
-    """Insert the lines straight into clean.order_lines, amount and flags computed here from SPEC §2."""
+    """Insert the lines straight into clean.order_lines, amount and flags computed here from SPEC §2, and
+    their customer x month fact clean.customer_months (which the clean transform maintains with the lines)."""
     rows = []
     for line_id, row in enumerate(_params(lines), start=1):
         invoice_date: datetime = row["invoice_date"]
@@ -120,12 +121,19 @@ def insert_clean(engine: Engine, lines: Sequence[Line]) -> None:
             ),
             rows,
         )
+        conn.execute(
+            text(
+                "INSERT INTO clean.customer_months SELECT DISTINCT customer_id, invoice_month"
+                " FROM clean.order_lines WHERE customer_id IS NOT NULL ON CONFLICT DO NOTHING"
+            )
+        )
 
 
 def run_transforms(engine: Engine, *tables: str) -> None:
+    """Each table's transform as a full refresh (every month that holds data), one transaction each."""
     for table in tables:
         with engine.begin() as conn:
-            run_script(conn, transform_sql(table))
+            run_transform(conn, table)
 
 
 def fetch(engine: Engine, sql: str) -> pd.DataFrame:

@@ -11,7 +11,7 @@ order_lines = sql_table_asset(
     deps=[RAW_TRANSACTIONS, RAW_SHOP_ORDERS],
     group_name="clean",
     order_by="line_id",
-    monthly=True,
+    month_column="invoice_month",
     description="One valid invoice line (grain: a raw.transactions line), typed, with amount = quantity x "
     "unit_price and the flags is_cancellation (invoice 'C...'), is_adjustment (invoice 'A...') and "
     "is_non_product (postage, fees, manual entries, tests, vouchers). Partitioned by calendar month of "

@@ -25,6 +25,7 @@ MONTHLY_KPIS = SqlTable(
     "customers. Grain: one calendar month (column month = its first day). Partitioned by month.",
     order_by="month",
     deps=(dg.AssetDep(order_lines.key, partition_mapping=dg.TimeWindowPartitionMapping(start_offset=-1)),),
+    month_column="month",
 )
 DAILY_SALES = SqlTable(
     "marts.daily_sales",
@@ -32,6 +33,7 @@ DAILY_SALES = SqlTable(
     "month.",
     order_by="day",
     deps=(dg.AssetDep(order_lines.key),),
+    month_column="day",
 )
 SALES_BY_COUNTRY = SqlTable(
     "marts.sales_by_country",

@@ -9,7 +9,7 @@ from retail_platform.defs.cleaning.assets import order_lines
 from retail_platform.defs.metadata import table_metadata
 from retail_platform.defs.resources import WarehouseResource
 from retail_platform.defs.sql_assets import sql_table_asset
-from retail_platform.warehouse.bulk import copy_frame
+from retail_platform.warehouse.bulk import replace_contents
 from retail_platform.warehouse.sql_files import read_sql
 
 
@@ -36,8 +36,7 @@ def rfm_scores(context: dg.AssetExecutionContext, config: RfmConfig, warehouse: 
     scores = score_customers(facts, snapshot)
     context.log.info(f"Scored {len(scores):,} customers")
     with engine.begin() as conn:
-        conn.execute(text("TRUNCATE marts.rfm_scores"))
-        copy_frame(conn, scores, "marts.rfm_scores", SCORE_COLUMNS)
+        replace_contents(conn, "marts.rfm_scores", scores, SCORE_COLUMNS)  # readers never blocked
         metadata = table_metadata(conn, "marts.rfm_scores", order_by="customer_id")
     if not scores.empty:
         metadata["snapshot_date"] = dg.MetadataValue.text(str(scores["snapshot_date"].iloc[0].date()))

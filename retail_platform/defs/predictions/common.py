@@ -8,7 +8,7 @@ from sqlalchemy import Engine, text
 
 from retail_platform.analytics.evaluation import TimeSplit
 from retail_platform.defs.metadata import table_metadata
-from retail_platform.warehouse.bulk import copy_frame
+from retail_platform.warehouse.bulk import replace_contents
 from retail_platform.warehouse.sql_files import read_sql
 
 DEFAULT_HORIZON_DAYS = 90
@@ -61,11 +61,10 @@ def read_frame(engine: Engine, query: str, params: dict | None = None) -> pd.Dat
 def replace_table(
     engine: Engine, table: str, frame: pd.DataFrame, columns: Sequence[str], order_by: str | None = None
 ) -> dict[str, dg.MetadataValue]:
-    """TRUNCATE and COPY ``frame`` in one transaction (readers see the old rows or the new ones, never half a
-    table); the table's metadata for the UI."""
+    """Replace ``table``'s rows with ``frame`` in one transaction (DELETE and COPY: readers see the old rows or
+    the new ones, never half a table, and are never blocked); the table's metadata for the UI."""
     with engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {table}"))
-        copy_frame(conn, frame, table, columns)
+        replace_contents(conn, table, frame, columns)
         return table_metadata(conn, table, order_by=order_by, row_count=len(frame))
 
 

@@ -11,7 +11,9 @@
 --
 -- churn_risk is P(no purchase in the next horizon_days), clv_percentile the share of scored customers with a
 -- lower 12-month CLV (the reason's "top n%" is the share with a CLV as high or higher). Scored customers: those in both marts.rfm_scores and marts.customer_lifetime_value.
-TRUNCATE marts.customer_actions;
+-- Rebuilt in the refresh's one transaction with DELETE, not TRUNCATE: readers keep the old rows (MVCC)
+-- until the commit instead of waiting for an ACCESS EXCLUSIVE lock (README, *Readers never block*).
+DELETE FROM marts.customer_actions;
 
 WITH thresholds AS (
     SELECT 0.5::float8 AS at_risk, 0.8::float8 AS unlikely, 0.8::float8 AS valuable, 0.5::float8 AS low_value

@@ -1,6 +1,8 @@
 -- marts.rfm_segments: one row for each of the ten segments (zero customers included, so that dashboards
 -- always show all ten), with its size, share and mean recency / frequency / monetary.
-TRUNCATE marts.rfm_segments;
+-- Rebuilt in the refresh's one transaction with DELETE, not TRUNCATE: readers keep the old rows (MVCC)
+-- until the commit instead of waiting for an ACCESS EXCLUSIVE lock (README, *Readers never block*).
+DELETE FROM marts.rfm_segments;
 
 WITH segments (segment) AS (
     VALUES ('Hibernating'), ('At Risk'), ('Can''t Lose'), ('About to Sleep'), ('Need Attention'),
