@@ -61,15 +61,16 @@ def prepare(args: argparse.Namespace) -> tuple[Settings, bool]:
     """The settings of this command, on a resolved warehouse URL, and whether this call started the embedded
     server. Nothing is written to this process's environment: callers pass the settings on explicitly."""
     from retail_platform.warehouse.connection import resolve_warehouse_url
-    from retail_platform.warehouse.embedded import is_running
+    from retail_platform.warehouse.embedded import started_here
 
     settings = load_settings(home=getattr(args, "home", None))
     settings.paths.ensure()
     write_local_instance_config(settings.instance_home)
     make_private(settings.paths.archive, settings.paths.rejected, settings.instance_home)
-    started_here = not settings.warehouse_url and not is_running(settings.paths.pgdata)
     url = resolve_warehouse_url(settings.warehouse_url, settings.paths)
-    return settings.with_warehouse(url), started_here
+    # decided under the server's start lock: of two commands started at once, only one started it
+    ours = not settings.warehouse_url and started_here(settings.paths.pgdata)
+    return settings.with_warehouse(url), ours
 
 
 def is_embedded(url: str) -> bool:

