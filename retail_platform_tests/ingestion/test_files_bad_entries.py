@@ -149,3 +149,29 @@ def test_the_commands_make_archive_rejected_and_the_dagster_home_private(
     assert not started
     for folder in (settings.paths.archive, settings.paths.rejected, settings.instance_home):
         assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
+
+
+def test_named_entries_as_the_sensor_requests_them_are_recorded_too(
+    engine: Engine, paths: RetailPaths
+) -> None:
+    """load_file_job names the files; a link or FIFO among them is recorded and moved, never opened."""
+    lines = good_drop(paths, ["good.csv"])
+    os.mkfifo(paths.landing / "pipe.csv")
+    (paths.landing / "passwd.csv").symlink_to("/etc/passwd")
+    named = [paths.landing / name for name in ("pipe.csv", "passwd.csv", "good.csv")]
+    loader = threading.Thread(
+        target=lambda: load_landing(
+            engine, paths.landing, paths.archive, paths.rejected, files=named, progress=lambda _: None
+        ),
+        daemon=True,
+    )
+    loader.start()
+    loader.join(HANG_GUARD_SECONDS)
+    if loader.is_alive():
+        os.close(os.open(paths.landing / "pipe.csv", os.O_WRONLY | os.O_NONBLOCK))
+        pytest.fail("the load blocked on the FIFO")
+    rows = by_name(engine)
+    assert rows["good.csv"]["lines_loaded"] == lines["good.csv"]
+    assert rows["pipe.csv"]["status"] == rows["passwd.csv"]["status"] == "rejected"
+    assert rows["passwd.csv"]["error"].startswith("symbolic link, not loaded")
+    assert list(paths.landing.iterdir()) == []

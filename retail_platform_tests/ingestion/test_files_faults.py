@@ -297,3 +297,29 @@ def test_two_retail_platform_runs_at_once_on_a_fresh_home(tmp_path: Path) -> Non
         assert not failed, failed[0][-4000:]
     finally:
         stop_embedded(paths.pgdata)
+
+
+def test_a_file_that_grows_while_it_is_read_is_rolled_back_and_left(
+    engine: Engine, paths: RetailPaths, monkeypatch
+) -> None:
+    """The writer appends after the reader reached the end of the file: the load must not commit what it read
+    (settle_seconds=0, so only the loader's own check after the last line stands between)."""
+    from retail_platform.ingestion import loader
+
+    lines = good_drop(paths, ["good.csv", "late.csv"])
+    late = paths.landing / "late.csv"
+    original = loader.read_exports
+
+    def read_then_append(path: Path):
+        yield from original(path)
+        if path.name == "late.csv":
+            with late.open("a") as stream:
+                stream.write("536365,85123A,WHITE HANGING HEART")  # half a line, as a writer in mid-flight
+
+    monkeypatch.setattr(loader, "read_exports", read_then_append)
+    messages: list[str] = []
+    land(engine, paths, messages=messages)
+    assert set(by_name(engine)) == {"good.csv"}
+    assert any(message.startswith("late.csv changed while it was read") for message in messages), messages
+    assert count(engine, "raw.transactions") == lines["good.csv"]
+    assert late.exists()

@@ -10,6 +10,11 @@
    ticks at least ``RETAIL_FILE_DROP_SETTLE_SECONDS`` apart (default 5 s; an empty file waits 60 s). A
    producer that writes in place must not pause longer than that in the middle of a file.
 
+**What is not a readable regular file** (a symbolic link, a FIFO, a socket, a device, a directory named like a
+drop, a file the platform's user may not read) is ready at once and requested like any file, with a digest of
+its identity instead of its content: the load run gives it a ``rejected`` ledger row naming it and moves it to
+rejected/, unopened (``ingestion.landing``). The sensor never opens a link or a FIFO, and never raises on them.
+
 **One run per tick for every ready file** (README, *Dropping files*). The tick requests one run of
 ``load_file_job`` naming its files in drop order (oldest modification time first) in the run config, at most
 ``RETAIL_FILE_DROP_MAX_BATCH_FILES`` files and ``RETAIL_FILE_DROP_MAX_BATCH_BYTES`` bytes (a bigger file goes
