@@ -35,8 +35,8 @@ def print_run_summary(engine: Engine, result, paths: RetailPaths, seconds: float
             f"  {row.file_name[:38]:<38} {row.status:<9} read {row.lines_read:>9,}  loaded {row.lines_loaded:>9,}"
             f"  present {row.lines_already_present:>9,}  rejected {row.lines_rejected:>7,}"
         )
-        if row.status in ("rejected", "failed"):
-            print(f"      -> {row.error}")
+        if row.status in ("rejected", "failed") or (row.error and row.status == "loaded"):
+            print(f"      -> {row.error[:300]}")  # why, or its first rejected line (row, column)
     if files:
         total = run_totals(files)
         print(

@@ -37,8 +37,9 @@ from retail_platform.ingestion.exports import (
 # any export and costs its record (the rest of its physical line) a "malformed CSV" rejection.
 CSV_HARD_FIELD_LIMIT = 32 << 20
 csv.field_size_limit(max(csv.field_size_limit(), CSV_HARD_FIELD_LIMIT))
-# A kept line of a rejected file is cut after this many bytes (a binary file may have no line breaks).
-KEPT_LINE_BYTES = 1 << 20
+# A kept line of a rejected file is cut after this many characters (a binary file may have no line breaks).
+KEPT_LINE_CHARS = 1 << 20
+_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 
 _BLOCK = 1 << 20
 # Bytes of CSV parsed at a time on the fast path (about 90,000 lines of the UCI export).
@@ -52,11 +53,22 @@ def _open_binary(path: Path, compressed: bool) -> io.BufferedIOBase:
 
 
 def detect_encoding(path: Path, compressed: bool = False) -> str:
-    """``utf-8-sig`` when the whole file is valid UTF-8 (a BOM is then skipped), else ``latin-1``.
+    """``utf-8-sig`` when the whole file is valid UTF-8 (a BOM is then skipped), else ``latin-1``; UTF-16 (by
+    its byte order mark) is rejected with its lines kept.
 
     The whole file is checked, not a sample: a single accented name deep in a Latin-1 export would otherwise
     abort the load half-way. ASCII blocks, most of a file, are skipped without decoding.
     """
+    with _open_binary(path, compressed) as stream:
+        try:
+            start = stream.read(2)
+        except (OSError, EOFError, zlib.error):
+            start = b""
+    if start in _UTF16_BOMS:  # Excel's "Unicode text": kept, decoded, but not parsed as a table
+        raise FileRejected(
+            f"{path.name} is UTF-16 text (byte order mark {start.hex(' ')}): export it as UTF-8 or Latin-1 CSV",
+            keep=lambda: file_lines(path, compressed, "utf-16"),
+        )
     decoder = codecs.getincrementaldecoder("utf-8")()
     readable = 0
     try:
@@ -81,20 +93,20 @@ def detect_encoding(path: Path, compressed: bool = False) -> str:
 def file_lines(
     path: Path, compressed: bool, encoding: str, skip: int = 1, column: str | None = None
 ) -> Iterator[KeptLine]:
-    """The file's physical lines after the first ``skip`` (the header) as text, numbered as in the file, blank
-    ones left out, NUL bytes shown as ``\\x00``, each cut after ``KEPT_LINE_BYTES``; a compressed stream cut
-    short ends the lines where it breaks. For raw.rejected_lines, when the file cannot be read as a table."""
+    """The file's lines after the first ``skip`` (the header) as text, numbered as in the file, blank ones
+    left out, NUL shown as ``\\x00``, each cut after ``KEPT_LINE_CHARS``; a compressed stream cut short ends
+    the lines where it breaks. For raw.rejected_lines, when the file cannot be read as a table."""
     number = 0
     try:
-        with _open_binary(path, compressed) as stream:
-            while line := stream.readline(KEPT_LINE_BYTES):
+        with io.TextIOWrapper(_open_binary(path, compressed), encoding=encoding, errors="replace") as stream:
+            while line := stream.readline(KEPT_LINE_CHARS):
                 number += 1
-                if not line.endswith(b"\n"):  # cut: skip to the end of the line
-                    while (more := stream.readline(KEPT_LINE_BYTES)) and not more.endswith(b"\n"):
+                if not line.endswith("\n"):  # cut: skip to the end of the line
+                    while (more := stream.readline(KEPT_LINE_CHARS)) and not more.endswith("\n"):
                         pass
-                if number <= skip or not line.strip():
+                text = line.rstrip("\r\n").lstrip("\ufeff")
+                if number <= skip or not text.strip():
                     continue
-                text = line.decode(encoding, errors="replace").rstrip("\r\n").lstrip("\ufeff")
                 yield path.name, number, text.replace("\x00", "\\x00"), column
     except (OSError, EOFError, zlib.error):
         return  # the lines before the damage are all there is

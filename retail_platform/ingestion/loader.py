@@ -374,4 +374,7 @@ def _settle(conn: Connection, result: LoadResult, lines_loaded: int, max_rejecte
         result.lines_loaded = lines_loaded
         result.lines_already_present = result.lines_read - result.lines_rejected - lines_loaded
         if result.lines_rejected:
-            result.error = f"{result.lines_rejected:,} invalid lines kept in raw.rejected_lines"
+            first = result.rejected_samples[0] if result.rejected_samples else None
+            result.error = f"{result.lines_rejected:,} invalid lines kept in raw.rejected_lines" + (
+                f"; first: row {first['source_row']}: {first['reason'][:200]}" if first else ""
+            )

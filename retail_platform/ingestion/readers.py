@@ -9,6 +9,8 @@ file size.
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,6 +24,7 @@ from retail_platform.ingestion.exports import (
     TEXT_BATCH_SCHEMA,
     Export,
     FileRejected,
+    KeptLine,
     StagedRow,
     rows_table,
     rows_to_batches,
@@ -80,7 +83,10 @@ def _parquet_exports(path: Path) -> Iterator[Export]:
     try:
         positions = map_header(list(names))
     except HeaderError as error:
-        raise FileRejected(str(error), lines=parquet.metadata.num_rows) from error
+        column = error.column
+        raise FileRejected(
+            f"{path.name}: {error}", keep=lambda: _parquet_lines(path, None, column)
+        ) from error
     wanted = [names[p] for p in positions]
 
     def rows() -> Iterator[StagedRow]:
@@ -99,10 +105,33 @@ def _parquet_exports(path: Path) -> Iterator[Export]:
                 for values in zip(*columns, strict=True):
                     row_number += 1
                     yield (0, row_number, None, None, *values)
-        except pa.ArrowException as error:  # corrupt pages, or a column type that has no text form
-            raise FileRejected(f"not a readable Parquet file: {error}", lines=row_number - 1) from error
+        except pa.ArrowException as error:  # corrupt pages, or a column type that has no text form (nested)
+            raise FileRejected(
+                f"not a readable Parquet file: {error}",
+                lines=row_number - 1,
+                keep=lambda: _parquet_lines(path, wanted, None),
+            ) from error
 
     yield Export(path.name, rows())
+
+
+def _parquet_lines(path: Path, columns: list[str] | None, column: str | None) -> Iterator[KeptLine]:
+    """A rejected Parquet file's records as CSV-like text (nested values as Python prints them), numbered as
+    its lines would be; the records before a damaged page, when one is."""
+    number = 1
+    try:
+        for batch in pq.ParquetFile(path).iter_batches(batch_size=8_192, columns=columns):
+            for record in batch.to_pylist():
+                number += 1
+                yield path.name, number, _csv_text(list(record.values())), column
+    except (pa.ArrowException, OSError):
+        return
+
+
+def _csv_text(values: list) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="").writerow(["" if v is None else str(v) for v in values])
+    return buffer.getvalue().replace("\x00", "\\x00")
 
 
 assert len(CANONICAL_COLUMNS) == 8  # the StagedRow layout depends on it

@@ -21,15 +21,28 @@ def run_totals(loads: Sequence[Any]) -> dict[str, int]:
     return totals
 
 
+NOTE_CHARS = 300  # a note is the reason of a rejection or the first rejected line: enough to act on
+
+
 def files_markdown(loads: Sequence[Any]) -> str:
-    """One row per file, for the asset's metadata in the UI."""
+    """One row per file, for the asset's metadata in the UI, with the file's note (why it was rejected, its
+    first rejected line naming row and column, skipped sheets) where it has one."""
     if not loads:
         return "_no files waiting_"
-    header = ["| file | status | read | loaded | already present | rejected |", "|---|---|---|---|---|---|"]
+    header = [
+        "| file | status | read | loaded | already present | rejected | note |",
+        "|---|---|---|---|---|---|---|",
+    ]
     rows = [
-        f"| {load.file_name} | {load.status} | "
+        f"| {_cell(load.file_name)} | {load.status} | "
         + " | ".join(f"{getattr(load, counter):,}" for counter in COUNTERS)
-        + " |"
+        + f" | {_cell(getattr(load, 'error', None) or '', NOTE_CHARS)} |"
         for load in loads
     ]
     return "\n".join(header + rows)
+
+
+def _cell(value: str, limit: int | None = None) -> str:
+    """Text safe inside a Markdown table cell (a hostile file name may hold pipes or line breaks)."""
+    text = value if limit is None or len(value) <= limit else value[: limit - 1] + "…"
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " ")

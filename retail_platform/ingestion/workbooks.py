@@ -16,7 +16,9 @@ openpyxl and XlsxWriter store ``12``) reads as ``12``.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 from collections.abc import Iterator
 from itertools import islice, repeat
 from operator import itemgetter
@@ -29,7 +31,7 @@ from python_calamine import CalamineError, CalamineWorkbook, SheetTypeEnum
 
 from retail_platform.ingestion import exports
 from retail_platform.ingestion.columns import CANONICAL_COLUMNS, HeaderError, map_header, named_columns
-from retail_platform.ingestion.exports import TEXT_BATCH_SCHEMA, Export, FileRejected, StagedRow
+from retail_platform.ingestion.exports import TEXT_BATCH_SCHEMA, Export, FileRejected, KeptLine, StagedRow
 
 _WHOLE_LIMIT = 1e16  # from here on Python prints floats with an exponent, as openpyxl's reader did
 _NULL = pa.scalar(None, pa.string())
@@ -104,14 +106,14 @@ def xlsx_exports(path: Path) -> Iterator[Export]:
         for index, sheet in enumerate(workbook.sheets_metadata):
             if sheet.typ != SheetTypeEnum.WorkSheet:
                 continue  # a chart or macro sheet holds no table
-            export = _sheet_export(workbook, index, sheet.name)
+            export = _sheet_export(workbook, index, sheet.name, path)
             if export is not None:  # the sheet is held by its export only, and let go once read
                 yield export
     finally:
         workbook.close()
 
 
-def _sheet_export(workbook: CalamineWorkbook, index: int, name: str) -> Export | None:
+def _sheet_export(workbook: CalamineWorkbook, index: int, name: str, path: Path) -> Export | None:
     try:
         sheet = workbook.get_sheet_by_index(index)
     except CalamineError as error:
@@ -128,10 +130,28 @@ def _sheet_export(workbook: CalamineWorkbook, index: int, name: str) -> Export |
     except HeaderError as error:
         if named_columns(header) < len(CANONICAL_COLUMNS) // 2:
             return _skipped(name, f"its first row names {named_columns(header)} of the 8 columns ({error})")
-        lines = sum(1 for row in rows if row.count("") != len(row))
-        raise FileRejected(f"sheet {name!r}: {error}", lines=lines) from error
+        column = error.column
+        raise FileRejected(
+            f"{path.name}, sheet {name!r}: {error}", keep=lambda: _sheet_lines(path, index, name, column)
+        ) from error
     source = _Rows(rows, [position - first_column for position in positions], sheet.width)
     return Export(name, _staged_rows(source), lambda: _text_batches(source))
+
+
+def _sheet_lines(path: Path, index: int, name: str, column: str | None) -> Iterator[KeptLine]:
+    """The rows of a rejected sheet below its header, as CSV text, numbered as in the sheet (blank ones left
+    out), for raw.rejected_lines."""
+    workbook = CalamineWorkbook.from_path(path)
+    try:
+        sheet = workbook.get_sheet_by_index(index)
+        cells = sheet.iter_rows()
+        next(cells, None)  # the header
+        for number, row in _Rows(cells, [], sheet.width).one_by_one():
+            buffer = io.StringIO()
+            csv.writer(buffer, lineterminator="").writerow([cell_text(cell) or "" for cell in row])
+            yield name, number, buffer.getvalue().replace("\x00", "\\x00"), column
+    finally:
+        workbook.close()
 
 
 def _skipped(name: str, why: str) -> Export:

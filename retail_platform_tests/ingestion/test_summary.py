@@ -27,5 +27,17 @@ def test_totals_add_up_every_counter_and_count_rejected_files():
 
 def test_the_files_table_has_a_row_per_file_with_thousands_separators():
     table = files_markdown([_load("a.csv", "loaded", 1_234, 1_000, 200, 34)])
-    assert table.splitlines()[-1] == "| a.csv | loaded | 1,234 | 1,000 | 200 | 34 |"
+    assert table.splitlines()[-1] == "| a.csv | loaded | 1,234 | 1,000 | 200 | 34 |  |"
     assert files_markdown([]) == "_no files waiting_"
+
+
+def test_the_files_table_names_why_and_survives_hostile_names():
+    """Issue 13: the run's table says why a file was rejected (or its first bad line); a name with a pipe or
+    a line break stays one cell."""
+    bad = _load("a|b\nc.csv", "rejected", 3, 0, 0, 3)
+    bad.error = "a.csv: missing columns unit_price | " + "x" * 1_000
+    [row] = files_markdown([bad]).splitlines()[2:]
+    assert row.startswith(
+        "| a\\|b c.csv | rejected | 3 | 0 | 0 | 3 | a.csv: missing columns unit_price \\| x"
+    )
+    assert row.count(" | ") == 6 and len(row) < 400
