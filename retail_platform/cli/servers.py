@@ -5,16 +5,16 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 from pathlib import Path
 
 
 def _serve(command: list[str], env: dict[str, str]) -> int:
-    try:
-        return subprocess.call(command, env={**os.environ, **env})
-    except KeyboardInterrupt:
-        return 0
+    """The server in its own process group, stopped with everything it started on SIGINT (Ctrl-C), SIGTERM
+    or SIGHUP (retail_platform/cli/supervise.py)."""
+    from retail_platform.cli.supervise import serve
+
+    return serve(command, {**os.environ, **env})
 
 
 def cmd_ui(args: argparse.Namespace) -> int:

