@@ -285,16 +285,6 @@ def _first_month(read: _Reader) -> str:
     return value
 
 
-def _first_month(read: _Reader) -> str:
-    """RETAIL_FIRST_MONTH (default 2000-01, safe for any shop: full refreshes record only the months with data)."""
-    value = read.text("RETAIL_FIRST_MONTH", "2000-01")
-    try:
-        date.fromisoformat(f"{value}-01")
-    except ValueError:
-        raise SettingError(f"RETAIL_FIRST_MONTH={value!r} is not a month (YYYY-MM)") from None
-    return value
-
-
 @cache
 def current_settings() -> Settings:
     """This process's settings, read from its environment once (the code location and run workers)."""
