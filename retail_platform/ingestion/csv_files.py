@@ -70,23 +70,20 @@ def detect_encoding(path: Path, compressed: bool = False) -> str:
             keep=lambda: file_lines(path, compressed, "utf-16"),
         )
     decoder = codecs.getincrementaldecoder("utf-8")()
-    readable = 0
     try:
         with _open_binary(path, compressed) as stream:
             while block := stream.read(_BLOCK):
-                readable += len(block)
                 if not (block.isascii() and not decoder.buffer):
                     decoder.decode(block)
             decoder.decode(b"", final=True)
     except UnicodeDecodeError:
         return "latin-1"
     except (OSError, EOFError, zlib.error) as error:
-        size = path.stat().st_size
-        what = f"truncated gzip at byte {size:,}" if isinstance(error, EOFError) else "cannot read file"
-        raise FileRejected(
-            f"{what}: {error} ({readable:,} bytes readable; its readable lines are kept as rejected)",
-            keep=lambda: file_lines(path, compressed, "utf-8", skip=0),
-        ) from error
+        if isinstance(error, EOFError):  # the compressed stream stops where the file does: cut short
+            why = f"truncated gzip at byte {path.stat().st_size:,} (the end of the file): {error}"
+        else:
+            why = f"cannot read file: {error}"
+        raise FileRejected(why, keep=lambda: file_lines(path, compressed, "utf-8")) from error
     return "utf-8-sig"
 
 

@@ -129,7 +129,8 @@ def _sheet_export(workbook: CalamineWorkbook, index: int, name: str, path: Path)
         positions = map_header(header)
     except HeaderError as error:
         if named_columns(header) < len(CANONICAL_COLUMNS) // 2:
-            return _skipped(name, f"its first row names {named_columns(header)} of the 8 columns ({error})")
+            shown = ", ".join(repr(str(value)) for value in header[:6] if value is not None)
+            return _skipped(name, f"its first row names {named_columns(header)} of the 8 columns ([{shown}])")
         column = error.column
         raise FileRejected(
             f"{path.name}, sheet {name!r}: {error}", keep=lambda: _sheet_lines(path, index, name, column)
