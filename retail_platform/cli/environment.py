@@ -4,6 +4,8 @@ instance file and the warehouse URL (starting the embedded server when none is c
 from __future__ import annotations
 
 import argparse
+import fcntl
+import os
 from pathlib import Path
 
 from retail_platform.settings import Settings, load_settings
@@ -54,7 +56,33 @@ def write_local_instance_config(dagster_home: Path) -> None:
         or current.startswith(LOCAL_INSTANCE_MARKER)
     )
     if generated and current != LOCAL_INSTANCE_CONFIG:
-        config.write_text(LOCAL_INSTANCE_CONFIG, encoding="utf-8")
+        # atomically: a second command starting at the same moment never reads half a file
+        partial = config.with_name(f".dagster.yaml.{os.getpid()}")
+        partial.write_text(LOCAL_INSTANCE_CONFIG, encoding="utf-8")
+        os.replace(partial, config)
+
+
+def initialize_local_instance(dagster_home: Path) -> None:
+    """Create the local instance's SQLite storage once, under a file lock. Two commands started at once on a
+    fresh home would otherwise both create its tables and one fail with ``sqlite3.OperationalError: table
+    secondary_indexes already exists`` (issue 13, defect 7). Only for the instance file written here: a
+    hand-written one (PostgreSQL storage) creates its own tables."""
+    config = dagster_home / "dagster.yaml"
+    done = dagster_home / ".storage-initialized"  # written once every storage is there
+    if done.exists() or not config.read_text(encoding="utf-8").startswith(LOCAL_INSTANCE_MARKER):
+        return
+    import dagster as dg
+
+    with open(dagster_home / ".initialize.lock", "a+b") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            if not done.exists():
+                with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
+                    instance.get_runs_count()  # run, event log and schedule storage are created
+                    instance.all_instigator_state()
+                done.touch()
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def prepare(args: argparse.Namespace) -> tuple[Settings, bool]:
@@ -67,6 +95,7 @@ def prepare(args: argparse.Namespace) -> tuple[Settings, bool]:
     settings.paths.ensure()
     write_local_instance_config(settings.instance_home)
     make_private(settings.paths.archive, settings.paths.rejected, settings.instance_home)
+    initialize_local_instance(settings.instance_home)
     url = resolve_warehouse_url(settings.warehouse_url, settings.paths)
     # decided under the server's start lock: of two commands started at once, only one started it
     ours = not settings.warehouse_url and started_here(settings.paths.pgdata)
