@@ -8,6 +8,7 @@ with a generous timeout, until every one is gone (no assertion of speed).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -58,9 +59,15 @@ def _still_running(processes: set[tuple[int, str, str]]) -> list[str]:
     return [command for pid, started, command in processes if (_identity(pid) or (0, ""))[1] == started]
 
 
-def _start(command: list[str], home: Path, log: Path, extra_env: dict[str, str]) -> subprocess.Popen:
+def _start(
+    command: list[str], home: Path, log: Path, extra_env: dict[str, str], ignore_sigint: bool = False
+) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("RETAIL_", "DAGSTER_"))}
     env.update({"PYTHONUNBUFFERED": "1", **extra_env})
+
+    def background_job() -> None:  # what `cmd &` in a script does: SIGINT ignored, inherited by children
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
     with log.open("w") as out:
         return subprocess.Popen(
             [sys.executable, "-m", "retail_platform.cli", *command, "--home", str(home)],
@@ -70,6 +77,7 @@ def _start(command: list[str], home: Path, log: Path, extra_env: dict[str, str])
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             start_new_session=True,  # its own process group, as a shell's foreground job
+            preexec_fn=background_job if ignore_sigint else None,
         )
 
 
@@ -79,10 +87,15 @@ def _answers(url: str) -> bool:
 
 
 def _stop_and_check(process: subprocess.Popen, seen: set, how: str, log: Path, timeout: float = 180) -> None:
-    if how == "sigint-to-group":  # Ctrl-C in the terminal
-        os.killpg(process.pid, signal.SIGINT)
-    else:  # `kill PID`, a service manager stopping the command
+    if how == "sigterm":  # `kill PID`, a service manager stopping the command
         os.kill(process.pid, signal.SIGTERM)
+    else:  # Ctrl-C in the terminal
+        os.killpg(process.pid, signal.SIGINT)
+    if how == "sigint-then-sigterm":  # the issue's experiment: Ctrl-C, a while, then `kill PID`
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=10)
+        if process.poll() is None:
+            os.kill(process.pid, signal.SIGTERM)
     try:
         wait_for(
             "the command and every process it started to exit",
@@ -103,10 +116,18 @@ def _stop_and_check(process: subprocess.Popen, seen: set, how: str, log: Path, t
             process.kill()
 
 
-@pytest.mark.parametrize("how", ["sigint-to-group", "sigterm"])
+@pytest.mark.parametrize("how", ["sigint-to-group", "sigterm", "sigint-then-sigterm"])
 def test_ui_stops_with_its_webserver_daemon_and_code_servers(how: str, database_url: str, tmp_path: Path):
+    """``sigint-then-sigterm`` starts the command as a script's background job (SIGINT ignored), as the
+    issue's experiment did: Ctrl-C was ignored by every server, then SIGTERM killed the command alone."""
     home, port, log = tmp_path / "home", free_port(), tmp_path / "ui.log"
-    process = _start(["ui", "--port", str(port)], home, log, {"RETAIL_WAREHOUSE_URL": database_url})
+    process = _start(
+        ["ui", "--port", str(port)],
+        home,
+        log,
+        {"RETAIL_WAREHOUSE_URL": database_url},
+        ignore_sigint=how == "sigint-then-sigterm",
+    )
     seen: set[tuple[int, str, str]] = set()
 
     def serving() -> bool:

@@ -72,20 +72,26 @@ def _signal(group: int, processes: set[Pid], sig: int) -> None:
 
 
 def serve(command: list[str], env: dict[str, str], grace: float = GRACE_SECONDS) -> int:
-    """Run ``command`` until it exits or this process is told to stop; 0 when stopped by a signal."""
-    child = subprocess.Popen(command, env=env, start_new_session=True)
+    """Run ``command`` until it exits or this process is told to stop; 0 when stopped by a signal.
+
+    The handlers are installed before the child starts: a command started with SIGINT ignored (``cmd &``
+    from a script) would otherwise hand that down, and the servers would ignore the Ctrl-C passed on."""
     requested: list[int] = []
+    known: set[Pid] = set()
+    started: list[subprocess.Popen] = []
 
     def stop(signum: int, _frame: object) -> None:
-        if not requested:  # the first request is passed on; a second (impatient Ctrl-C) kills at once
-            _signal(child.pid, known, signal.SIGINT if signum == signal.SIGINT else signal.SIGTERM)
-        else:
-            _signal(child.pid, known, signal.SIGKILL)
         requested.append(signum)
+        if started:  # the first request is passed on; a second (impatient Ctrl-C) kills at once
+            passed = signal.SIGINT if signum == signal.SIGINT else signal.SIGTERM
+            _signal(started[0].pid, known, passed if len(requested) == 1 else signal.SIGKILL)
 
-    known: set[Pid] = set()
     previous = {sig: signal.signal(sig, stop) for sig in _STOP_SIGNALS}
     try:
+        child = subprocess.Popen(command, env=env, start_new_session=True)
+        started.append(child)
+        if requested:  # told to stop while starting it
+            _signal(child.pid, known, signal.SIGTERM)
         deadline = None
         while child.poll() is None:
             known |= descendants(child.pid)
@@ -98,7 +104,8 @@ def serve(command: list[str], env: dict[str, str], grace: float = GRACE_SECONDS)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-        _stop_leftovers(child, known, grace)
+        if started:
+            _stop_leftovers(started[0], known, grace)
     return 0 if requested else code
 
 
