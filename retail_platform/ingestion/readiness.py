@@ -191,6 +191,7 @@ class Scan:
     settling: list[tuple[str, float]] = field(default_factory=list)  # name, seconds left
     writing: list[str] = field(default_factory=list)  # temporary names
     missing_folder: bool = False
+    unreadable_folder: str | None = None  # why the folder cannot be listed
 
 
 def scan_landing(landing: Path, cursor: Cursor, now: float, settle_seconds: float) -> tuple[Scan, Cursor]:
@@ -200,7 +201,12 @@ def scan_landing(landing: Path, cursor: Cursor, now: float, settle_seconds: floa
     if not landing.is_dir():
         scan.missing_folder = True
         return scan, new
-    for entry in os.scandir(landing):
+    try:
+        entries = list(os.scandir(landing))
+    except OSError as error:  # no permission to list it: said on the tick, never raised
+        scan.unreadable_folder = f"{error.strerror or error}"
+        return scan, cursor
+    for entry in entries:
         try:
             stat = entry.stat(follow_symlinks=False)
         except OSError:  # moved away between listing and stat

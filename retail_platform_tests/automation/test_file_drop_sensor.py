@@ -385,3 +385,31 @@ def test_an_unreadable_file_does_not_make_the_sensor_raise(landing):
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert sorted(json.loads(done.stdout.strip().splitlines()[-1])) == ["good.csv", "secret.csv"]
+
+
+def test_a_landing_folder_that_cannot_be_listed_is_a_skip_reason_not_an_error(landing):
+    import subprocess
+    import sys
+
+    _drop(landing, "good.csv")
+    landing.chmod(0)
+    code = """
+import sys
+from pathlib import Path
+import dagster as dg
+from retail_platform.defs.automation.file_drop import evaluate
+with dg.instance_for_test() as instance:
+    print(evaluate(dg.build_sensor_context(instance=instance), Path(sys.argv[1])).skip_reason.skip_message)
+"""
+    prefix = []
+    if os.geteuid() == 0:
+        prefix = ["setpriv", "--inh-caps=-dac_override,-dac_read_search"]
+        prefix += ["--bounding-set=-dac_override,-dac_read_search"]
+    try:
+        done = subprocess.run(
+            [*prefix, sys.executable, "-c", code, str(landing)], capture_output=True, text=True
+        )
+    finally:
+        landing.chmod(0o755)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "cannot be listed: Permission denied" in done.stdout

@@ -103,6 +103,11 @@ def evaluate(
         return dg.SensorResult(
             skip_reason=f"the landing folder {landing} does not exist", cursor=next_cursor.dumps()
         )
+    if scan.unreadable_folder:
+        return dg.SensorResult(
+            skip_reason=f"the landing folder {landing} cannot be listed: {scan.unreadable_folder}",
+            cursor=next_cursor.dumps(),
+        )
 
     notes: list[str] = []
     if scan.writing:
