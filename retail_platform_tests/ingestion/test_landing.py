@@ -190,7 +190,10 @@ def test_a_drop_of_good_and_bad_files(engine: Engine, paths: RetailPaths, tmp_pa
     assert "row 8: invoice_date: '2010-02-30 10:00'" in report
     assert "600005" in report  # the raw line is shown
     kept = rejected(engine, by_name["mostly_bad.csv"].load_id)
-    assert [(r["source_row"], r["column_name"]) for r in kept] == [(7, "quantity"), (8, "invoice_date")]
+    # every line of a wholly rejected file is kept (issue 13, defect 8); the invalid ones name their column
+    assert [r["source_row"] for r in kept] == list(range(2, 10))
+    invalid = [(r["source_row"], r["column_name"]) for r in kept if r["column_name"] is not None]
+    assert invalid == [(7, "quantity"), (8, "invoice_date")]
 
 
 def test_duplicates_are_archived_without_overwriting(engine: Engine, paths: RetailPaths) -> None:
