@@ -172,6 +172,13 @@ def format_report(report: HealthReport) -> str:
     lines.append(f"Open alerts: {len(report.open_alerts)}")
     for alert in report.open_alerts:
         lines.append(f"  #{alert['alert_id']} {alert['severity']} {alert['kind']}: {alert['message'][:120]}")
+        if alert.get("delivered_at") is None and alert.get("delivery_error"):
+            retry = alert.get("next_delivery_at")
+            state = f"next try {retry.astimezone(UTC):%Y-%m-%d %H:%M} UTC" if retry else "given up"
+            lines.append(
+                f"      not delivered after {alert.get('delivery_attempts', 0)} attempt(s):"
+                f" {alert['delivery_error'][:100]} ({state})"
+            )
     lines.append("")
     if report.failures:
         lines.append("FAILING:")

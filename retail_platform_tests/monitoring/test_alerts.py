@@ -187,3 +187,25 @@ def test_credentials_in_the_webhook_url_are_basic_auth_and_masked(engine, caplog
     for shown in (error, caplog.text):
         assert "ops%40shop:***@127.0.0.1" in shown
         assert "p%40ss" not in shown and "w0rd" not in shown and "s3cret-token" not in shown
+
+
+def test_health_shows_a_pending_delivery_and_resolving_delivers_what_is_due(engine):
+    from retail_platform.defs.alerting import AlertingResource
+    from retail_platform.monitoring.health import HealthReport, format_report
+
+    with WebhookReceiver(status=500) as receiver:
+        alerting = AlertingResource(webhook_url=receiver.url, retry_seconds=0)
+        alert_id = alerting.raise_alert(engine, _alert())
+        report = format_report(
+            HealthReport(assets=[], open_alerts=open_alerts(engine), failures=[], warnings=[])
+        )
+        assert f"#{alert_id} ERROR check_failure: boom" in report
+        assert "not delivered after 1 attempt(s): webhook http://127.0.0.1" in report and "HTTP 500" in report
+        assert "s3cret-token" not in report
+
+        receiver.status = 200  # a freshness-sensor tick resolving some other condition carries it
+        alerting.resolve(engine, kind="stale_asset", asset_key="marts/monthly_kpis")
+        assert [body["alert_id"] for body in receiver.bodies[3:]] == [alert_id]
+    assert "not delivered" not in format_report(
+        HealthReport(assets=[], open_alerts=open_alerts(engine), failures=[], warnings=[])
+    )
