@@ -10,32 +10,25 @@ refresh of changed data; no reader fails, and every table each reader saw was on
 from __future__ import annotations
 
 import threading
-from pathlib import Path
 
-import dagster as dg
 import psycopg
 import pytest
 
-from retail_platform.bench.readers import ReaderPool, fingerprint, reader_connection, torn_tables
-from retail_platform.definitions import defs
-from retail_platform.defs.partitions import every_month_tags
-from retail_platform.defs.resources import RetailPathsResource, WarehouseResource
+from retail_platform.bench.readers import ReaderPool, fingerprint, reader_connection, refresher, torn_tables
 from retail_platform.sample_data import write_sample
 from retail_platform.warehouse.connection import libpq_url
 
 SAFETY_S = 900  # only so that a broken build cannot hang the suite; never reached when the refresh works
 
 
-def _full_refresh(url: str, home: Path) -> dg.ExecuteInProcessResult:
-    return defs.resolve_job_def("full_refresh_job").execute_in_process(
-        instance=dg.DagsterInstance.ephemeral(),
-        resources={
-            "warehouse": WarehouseResource(url=url),
-            "retail_paths": RetailPathsResource(home=str(home)),
-        },
-        tags=every_month_tags(),
-        raise_on_error=False,
-    )
+def _capture(work, failures: list[BaseException]):
+    def run() -> None:
+        try:
+            work()
+        except BaseException as error:
+            failures.append(error)
+
+    return run
 
 
 def _tables(conn: psycopg.Connection) -> list[str]:
@@ -65,7 +58,7 @@ def built(database_url: str, paths) -> str:
     """A warehouse built by a full refresh from a first drop, and a second drop waiting in the landing folder
     (different lines: the next refresh changes every table)."""
     write_sample(paths.landing / "first.csv", 3_000, seed=11)
-    assert _full_refresh(database_url, paths.home).success
+    refresher(database_url, paths.home, "full_refresh_job")()
     write_sample(paths.landing / "second.csv", 2_000, seed=12)
     return database_url
 
@@ -81,8 +74,8 @@ def test_an_open_reader_does_not_stall_the_refresh_and_keeps_its_snapshot(built:
     before = _contents(reader, tables)  # the reader has read every table and holds its transaction open
     reader_pid = reader.info.backend_pid
 
-    outcome: dict[str, object] = {}
-    refresh = threading.Thread(target=lambda: outcome.update(result=_full_refresh(url, paths.home)))
+    failures: list[BaseException] = []
+    refresh = threading.Thread(target=_capture(refresher(url, paths.home, "full_refresh_job"), failures))
     refresh.start()
     blocked: list[str] = []
     with psycopg.connect(libpq_url(url), autocommit=True) as monitor:
@@ -93,7 +86,7 @@ def test_an_open_reader_does_not_stall_the_refresh_and_keeps_its_snapshot(built:
             monitor.execute("SELECT pg_terminate_backend(%s)", (reader_pid,))
     refresh.join(SAFETY_S)
     assert not blocked, f"the refresh waited for the reader's open transaction: {blocked}"
-    assert outcome["result"].success  # type: ignore[union-attr]
+    assert not failures, failures
 
     assert _contents(reader, tables) == before, "an open reader must keep seeing the rows it started with"
     reader.rollback()
@@ -109,10 +102,9 @@ def test_readers_in_a_loop_see_whole_tables_and_no_errors(built: str, paths) -> 
         old = fingerprint(conn)
     pool = ReaderPool(url, readers=4, pause_s=0.0).start()
     try:
-        result = _full_refresh(url, paths.home)
+        refresher(url, paths.home, "full_refresh_job")()
     finally:
         pool.stop()
-    assert result.success
     with reader_connection(url) as conn:
         new = fingerprint(conn)
     assert new["clean.order_lines"] != old["clean.order_lines"]  # the refresh changed the data
