@@ -178,12 +178,16 @@ def test_the_same_content_under_a_new_name_gets_a_run_of_its_own(instance, landi
 def test_the_same_file_dropped_again_after_a_successful_load_gets_the_next_run_key(instance, landing):
     tick = Ticker(instance, landing)
     t0 = time.time()
-    _drop(landing, "b.csv")
+    path = _drop(landing, "b.csv")
     tick(t0)
     (request,) = tick(t0 + SETTLE + 1).run_requests
     _record(instance, request, dg.DagsterRunStatus.SUCCESS)
+    path.unlink()  # the run archived it; the same bytes are dropped again later
+    time.sleep(0.05)
+    _drop(landing, "b.csv")
+    tick(t0 + 30)
     # Dagster would silently skip a second request with the same run key: the sensor asks for attempt 2.
-    (again,) = tick(t0 + 30).run_requests
+    (again,) = tick(t0 + 30 + SETTLE + 1).run_requests
     assert _config_files(again) == ["b.csv"] and again.run_key != request.run_key
 
 
@@ -413,3 +417,23 @@ with dg.instance_for_test() as instance:
         landing.chmod(0o755)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "cannot be listed: Permission denied" in done.stdout
+
+
+def test_a_file_a_successful_run_could_not_move_is_not_requested_again_until_it_changes(instance, landing):
+    """A read-only landing folder (issue 13, defect 5): the run loaded the file but could not move it. Asking
+    for it again on every tick would start a run per tick that loads nothing; a new copy is requested."""
+    tick = Ticker(instance, landing)
+    t0 = time.time()
+    path = _drop(landing, "kept.csv")
+    tick(t0)
+    result = tick(t0 + SETTLE + 1)
+    (request,) = result.run_requests
+    time.sleep(0.05)  # the run ends after the file's last change (ctime has a fine but finite resolution)
+    _record(instance, request, dg.DagsterRunStatus.SUCCESS)
+    reason = _skip(tick(t0 + SETTLE + 2))
+    assert "could not move them out of the landing folder" in reason and "kept.csv" in reason
+    time.sleep(0.05)
+    path.rename(landing / "kept.tmp")  # dropped again: a new ctime
+    (landing / "kept.tmp").rename(path)
+    tick(t0 + SETTLE + 3)
+    assert _files(tick(t0 + 2 * SETTLE + 4)) == ["kept.csv"]

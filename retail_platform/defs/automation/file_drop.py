@@ -154,6 +154,7 @@ class _Batch:
     waiting: list[str] = field(default_factory=list)
     backoff: list[str] = field(default_factory=list)
     gave_up: list[str] = field(default_factory=list)
+    left: list[str] = field(default_factory=list)  # processed, but could not be moved out of the folder
 
     def full(self, candidate: Candidate, bounds: Limits) -> bool:
         """No room for the candidate; a file bigger than the byte bound still goes, alone."""
@@ -207,10 +208,12 @@ def _plan(
         if fingerprint is None:
             continue
         drop = drop_id(candidate.name, fingerprint)
-        decision = decide(
-            history(context.instance, file_tag_key(candidate.name), drop), now, bounds.max_attempts
-        )
-        if decision.action == "in_flight":
+        records = history(context.instance, file_tag_key(candidate.name), drop)
+        decision = decide(records, now, bounds.max_attempts)
+        left_by = _left_behind_by(records, candidate) if decision.action == "request" else None
+        if left_by is not None:
+            batch.left.append(f"{candidate.name} (run {left_by[:8]})")
+        elif decision.action == "in_flight":
             batch.waiting.append(f"{candidate.name} ({decision.reason})")
         elif decision.action == "backoff":
             batch.backoff.append(f"{candidate.name}: {decision.reason}")
@@ -243,6 +246,22 @@ def _fingerprint(candidate: Candidate, cursor: Cursor) -> str | None:
     return seen.sha256
 
 
+def _left_behind_by(records: list[dg.RunRecord], candidate: Candidate) -> str | None:
+    """The id of a run that succeeded on this very file, created after the file last changed (its ctime,
+    which a rename or a new copy updates): the file is still here because that run could not move it (a
+    read-only landing folder). Requesting it again would load nothing, on every tick; a new copy of it is
+    requested as usual."""
+    try:
+        changed = os.lstat(candidate.path).st_ctime
+    except OSError:
+        return None
+    for record in records:
+        created = record.create_timestamp.timestamp()
+        if record.dagster_run.status == dg.DagsterRunStatus.SUCCESS and created > changed:
+            return record.dagster_run.run_id
+    return None
+
+
 def _explain(batch: _Batch, in_flight: list[dg.RunRecord], bounds: Limits, notes: list[str]) -> None:
     if batch.over_limit:
         notes.insert(
@@ -258,6 +277,11 @@ def _explain(batch: _Batch, in_flight: list[dg.RunRecord], bounds: Limits, notes
         notes.append("retrying after a backoff: " + _names(batch.backoff))
     if batch.gave_up:
         notes.append("stopped retrying: " + _names(batch.gave_up))
+    if batch.left:
+        notes.append(
+            "processed by a run that succeeded but could not move them out of the landing folder (read-only?), "
+            "see raw.file_loads.left_in_landing: " + _names(batch.left)
+        )
 
 
 @dg.sensor(
