@@ -16,13 +16,13 @@ from retail_platform.defs.resources import RetailPathsResource, WarehouseResourc
     deps=[INVOICE_AMOUNT_STATS.key, MONTHLY_KPIS.key, rfm.rfm_scores.key, rfm.rfm_segments.key],
     group_name="notebooks",
     kinds={"jupyter", "html"},
-    description="The analysis notebook (retail_platform/notebooks/analysis.ipynb): invoice amounts with and "
-    "without outliers, monthly placed and canceled orders, sales and growth, active / new / existing customers "
-    "and RFM segments, read from the marts as retail_reader; executed and rendered to HTML beside the charts.",
 )
 def analysis_notebook(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, retail_paths: RetailPathsResource
 ) -> dg.MaterializeResult:
+    """The analysis notebook (retail_platform/notebooks/analysis.ipynb): invoice amounts with and without
+    outliers, monthly placed and canceled orders, sales and growth, active / new / existing customers and RFM
+    segments, read from the marts as retail_reader; executed and rendered to HTML beside the charts."""
     paths = retail_paths.paths()
     started = time.perf_counter()
     env = {"RETAIL_WAREHOUSE_URL": warehouse.get_url(), "RETAIL_HOME": str(paths.home)}
