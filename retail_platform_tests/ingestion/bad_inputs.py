@@ -103,13 +103,15 @@ def _truncated_gzip(folder: Path, prefix: str) -> list[Path]:
     return _write(folder / "truncated.csv.gz", whole[: len(whole) // 2])
 
 
-def _workbook(folder: Path, name: str, sheets: dict[str, list[list]]) -> list[Path]:
+def _workbook(folder: Path, name: str, sheets: dict[str, list[list]], merge: str | None = None) -> list[Path]:
     book = Workbook()
     book.remove(book.active)
     for title, rows in sheets.items():
         sheet = book.create_sheet(title)
         for row in rows:
             sheet.append(row)
+        if merge:
+            sheet.merge_cells(merge)
     path = folder / name
     book.save(path)
     return [path]
@@ -150,15 +152,8 @@ def _formulas(folder: Path, prefix: str) -> list[Path]:
 
 
 def _merged_cells(folder: Path, prefix: str) -> list[Path]:
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "Year 2010"
-    for row in [UCI2_HEADER, *_sheet_rows(prefix)]:
-        sheet.append(row)
-    sheet.merge_cells("H5:H6")  # the country of row 6 becomes part of row 5's cell: missing
-    path = folder / "merged.xlsx"
-    book.save(path)
-    return [path]
+    # the country of row 6 becomes part of row 5's cell: missing
+    return _workbook(folder, "merged.xlsx", {"Year 2010": [UCI2_HEADER, *_sheet_rows(prefix)]}, merge="H5:H6")
 
 
 def _unbalanced_quote(folder: Path, prefix: str) -> list[Path]:

@@ -18,7 +18,7 @@ from retail_platform.ingestion.columns import MAX_FIELD_CHARS, LoadBounds
 from retail_platform.ingestion.landing import load_landing
 from retail_platform.sample_data import write_sample
 from retail_platform.settings import PlausibilitySettings, SettingError, load_settings
-from retail_platform_tests.helpers import line
+from retail_platform_tests.helpers import UCI2_HEADER, line
 from retail_platform_tests.ingestion.support import assert_accounting, count, csv_records, write_lines
 
 TOMORROW = (datetime.now(UTC).date() + timedelta(days=1)).isoformat()
@@ -78,7 +78,7 @@ def test_a_line_dated_tomorrow_loads_the_day_after_does_not(engine: Engine, tmp_
     after = (datetime.now(UTC).date() + timedelta(days=2)).isoformat()
     rows = [line(invoice="1", date=f"{TOMORROW} 23:59:59"), line(invoice="2", date=f"{after} 00:00:00")]
     rows += [line(invoice=str(n)) for n in range(3, 40)]
-    path = write_lines(tmp_path / "landing" / "edge.csv", [*_header()], rows)
+    path = write_lines(tmp_path / "landing" / "edge.csv", UCI2_HEADER, rows)
     [result] = load_landing(engine, path.parent, tmp_path / "a", tmp_path / "r", files=[path])
     assert (result.lines_loaded, result.lines_rejected) == (38, 1)
     assert count(engine, "raw.transactions", "invoice_no = '1'") == 1
@@ -96,7 +96,7 @@ def test_bounds_are_settings_passed_to_the_load(engine: Engine, tmp_path: Path) 
         line(invoice="2", date="2009-12-03 10:00:00", price="6"),
     ]
     rows += [line(invoice=str(n), date="2009-12-03 10:00:00", price="1.5") for n in range(3, 40)]
-    path = write_lines(tmp_path / "landing" / "strict.csv", _header(), rows)
+    path = write_lines(tmp_path / "landing" / "strict.csv", UCI2_HEADER, rows)
     [result] = load_landing(
         engine,
         path.parent,
@@ -111,12 +111,6 @@ def test_bounds_are_settings_passed_to_the_load(engine: Engine, tmp_path: Path) 
             text("SELECT column_name FROM raw.rejected_lines ORDER BY source_row")
         ).scalars()
         assert list(columns) == ["invoice_date", "unit_price"]
-
-
-def _header() -> list[str]:
-    from retail_platform_tests.helpers import UCI2_HEADER
-
-    return UCI2_HEADER
 
 
 def test_the_graph_builds_beside_implausible_lines(database_url: str, engine: Engine, tmp_path: Path) -> None:
