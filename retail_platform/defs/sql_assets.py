@@ -28,6 +28,7 @@ from retail_platform.defs.partitions import (
     run_months,
 )
 from retail_platform.defs.resources import WarehouseResource
+from retail_platform.warehouse.bulk import take_write_turn
 from retail_platform.warehouse.sql_files import run_script, transform_sql
 
 _DOLLAR_TAG = re.compile(r"\$[A-Za-z_]*\$")
@@ -81,6 +82,7 @@ def run_transform(conn: Connection, table: str, months: MonthSpan | None = None)
     """Run ``table``'s transform on the connection's transaction: for ``months`` (default: a full refresh,
     every month that holds data) when it takes months, as one script otherwise."""
     sql = transform_sql(table)
+    take_write_turn(conn, table)
     if not takes_months(table):
         run_script(conn, sql)
         return

@@ -7,7 +7,7 @@ import math
 from collections.abc import Sequence
 
 import pandas as pd
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 
 
 def _plain(value: object) -> object:
@@ -38,6 +38,14 @@ def copy_frame(conn: Connection, frame: pd.DataFrame, table: str, columns: Seque
     return len(frame)
 
 
+def take_write_turn(conn: Connection, table: str) -> None:
+    """Wait until no other transaction is rewriting ``table`` (a transaction-scoped advisory lock named after
+    it). Two refreshes at once (two ``retail-platform run``s on one warehouse) would otherwise both delete the
+    old rows and the second would insert rows the first just inserted (a unique violation), or double them.
+    Readers take no such lock: they are never blocked."""
+    conn.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:table, 7311))"), {"table": table})
+
+
 def delete_rows(conn: Connection, table: str) -> None:
     """Empty ``table`` on the connection's open transaction the way readers never notice: a ``DELETE`` (row
     locks only, MVCC) instead of a ``TRUNCATE``, whose ACCESS EXCLUSIVE lock would wait for every reader's
@@ -50,5 +58,6 @@ def delete_rows(conn: Connection, table: str) -> None:
 def replace_contents(conn: Connection, table: str, frame: pd.DataFrame, columns: Sequence[str]) -> int:
     """Replace every row of ``table`` with ``frame`` in the caller's transaction: readers see the old rows
     until the commit and the new ones after it, never half a table, and are never blocked."""
+    take_write_turn(conn, table)
     delete_rows(conn, table)
     return copy_frame(conn, frame, table, columns)
