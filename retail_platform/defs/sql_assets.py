@@ -135,13 +135,16 @@ def record_data_months(
     if data_months is None:
         return
     in_run = set(context.partition_keys)
+    # the table's column schema on each (the schema-change check compares the latest two materializations)
+    shared = {name: value for name, value in metadata.items() if name == "dagster/column_schema"}
     for partition in data_months.value:  # type: ignore[union-attr]
         if partition not in in_run:
             yield dg.AssetMaterialization(
                 asset_key=key,
                 partition=partition,
                 metadata={
-                    "this_run/months": dg.MetadataValue.text("every month that holds data (full refresh)")
+                    **shared,
+                    "this_run/months": dg.MetadataValue.text("every month that holds data (full refresh)"),
                 },
             )
 

@@ -12,6 +12,7 @@ from retail_platform.defs.resources import WarehouseResource
 from retail_platform.settings import current_settings
 
 ROW_DROP_WARN_SHARE = current_settings().checks.row_drop_warn_share
+HISTORY_DEPTH = 400  # materializations looked through: more than the months since RETAIL_FIRST_MONTH
 MART_KEYS = [*(table.key for table in kpis.SALES_MARTS), rfm.rfm_scores.key, rfm.rfm_segments.key]
 
 with warnings.catch_warnings():
@@ -20,13 +21,17 @@ with warnings.catch_warnings():
 
 
 def row_counts(instance: dg.DagsterInstance, key: dg.AssetKey) -> list[int]:
-    """Row counts of the latest materializations, newest first."""
-    records = instance.fetch_materializations(key, limit=2).records
+    """Row counts of the latest two materializations that carry one, newest first. A full refresh of a
+    month-partitioned mart also records a materialization for each month it rebuilt, without a count
+    (``sql_assets.record_data_months``): those are looked past."""
+    records = instance.fetch_materializations(key, limit=HISTORY_DEPTH).records
     counts = []
     for record in records:
         value = record.asset_materialization.metadata.get("dagster/row_count")
         if value is not None:
             counts.append(int(value.value))
+            if len(counts) == 2:
+                break
     return counts
 
 

@@ -63,6 +63,20 @@ def test_row_count_drop_warns_only_beyond_the_threshold(warehouse):
     )
 
 
+def test_row_count_drop_looks_past_the_month_records_of_a_full_refresh(warehouse):
+    key = dg.AssetCheckKey(MONTHLY_KPIS, "row_count_drop")
+    instance = dg.DagsterInstance.ephemeral()
+    _report(instance, 100, ["month"])
+    for month in ["2010-01-01", "2010-02-01", "2010-03-01"]:  # what record_data_months adds: no row count
+        instance.report_runless_asset_event(
+            dg.AssetMaterialization(MONTHLY_KPIS, partition=month, metadata={"this_run/months": "every"})
+        )
+    _report(instance, 10, ["month"])
+    evaluation = warehouse.run_check(key, instance)
+    assert not evaluation.passed
+    assert evaluation.metadata["previous_rows"].value == 100
+
+
 def test_column_schema_change_check_notices_a_changed_mart(warehouse):
     key = dg.AssetCheckKey(MONTHLY_KPIS, "column_schema_change")
     instance = dg.DagsterInstance.ephemeral()
