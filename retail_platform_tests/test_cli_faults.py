@@ -8,19 +8,25 @@ of what it did, exits non-zero, and the next run recovers: every line loaded exa
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
+import socket
+import struct
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import psycopg
 import pytest
+from sqlalchemy.engine import make_url
 
 from retail_platform.sample_data import write_sample
 from retail_platform.settings import retail_paths
+from retail_platform.warehouse.connection import scratch_database
 from retail_platform.warehouse.embedded import stop_embedded
-from retail_platform_tests.processes import wait_for
+from retail_platform_tests.processes import admin_url_or_skip, free_port, wait_for
 
 PASSWORD = "hunter2-s3cret"
 
@@ -73,8 +79,6 @@ def test_a_mysql_url_is_refused_in_one_line_before_anything_connects(home: Path)
 
 
 def test_an_unreachable_server_is_one_line_naming_it(home: Path):
-    from retail_platform_tests.processes import free_port
-
     url = f"postgresql://bob:{PASSWORD}@127.0.0.1:{free_port()}/retail"
     for command in ("migrate", "run"):
         completed = _cli(command, home=home, extra_env={"RETAIL_WAREHOUSE_URL": url})
@@ -157,3 +161,124 @@ def test_embedded_server_killed_mid_load_gives_one_line_and_the_summary_and_the_
         ).fetchall()
     assert [lines_loaded for _, lines_loaded in loads] == [lines]
     assert (paths.archive / "big_drop.csv").exists() and not (paths.landing / "big_drop.csv").exists()
+
+
+class _Proxy:
+    """A TCP proxy in front of a PostgreSQL server: ``cut()`` resets every connection and stops listening,
+    as a network partition or a server host that went away would; ``start()`` serves again on the same port."""
+
+    def __init__(self, target_port: int) -> None:
+        self.target_port, self.port = target_port, free_port()
+        self.sockets: list[socket.socket] = []
+        self.listener: socket.socket | None = None
+        self.lock = threading.Lock()
+        self.cutting = False
+
+    def start(self) -> None:
+        self.cutting = False
+        self.listener = socket.create_server(("127.0.0.1", self.port), reuse_port=False)
+        threading.Thread(target=self._accept, args=(self.listener,), daemon=True).start()
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+                upstream = socket.create_connection(("127.0.0.1", self.target_port))
+            except OSError:
+                return
+            with self.lock:
+                self.sockets += [client, upstream]
+                if self.cutting:  # accepted while being cut: reset it too
+                    self._reset([client, upstream])
+                    return
+            for source, sink in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(source, sink), daemon=True).start()
+
+    @staticmethod
+    def _pipe(source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+
+    def cut(self) -> None:
+        with self.lock:
+            self.cutting = True
+            if self.listener:
+                with contextlib.suppress(OSError):
+                    self.listener.shutdown(socket.SHUT_RDWR)  # wakes the accepting thread; close does not
+                self.listener.close()
+            self._reset(self.sockets)
+            self.sockets = []
+
+    @staticmethod
+    def _reset(sockets: list[socket.socket]) -> None:
+        for sock in sockets:
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # RST
+                sock.shutdown(socket.SHUT_RDWR)  # wakes the piping threads blocked in recv
+                sock.close()
+
+
+def test_an_external_server_lost_mid_load_gives_one_line_and_the_summary_and_the_next_run_recovers(
+    home: Path,
+):
+    """The external warehouse's host goes away during a run (every connection reset, nothing listening)."""
+    admin = admin_url_or_skip()
+    with scratch_database(admin, "rp_lost") as url:
+        parsed = make_url(url)
+        proxy = _Proxy(parsed.port or 5432)
+        proxy.start()
+        through = parsed.set(host="127.0.0.1", port=proxy.port, password=PASSWORD)
+        env = {"RETAIL_WAREHOUSE_URL": through.render_as_string(hide_password=False)}
+        paths = retail_paths(home).ensure()
+        lines = write_sample(paths.landing / "big_drop.csv", 400_000, seed=37)
+        log = home.parent / "run.log"
+        with log.open("w") as out:
+            run = subprocess.Popen(
+                [sys.executable, "-m", "retail_platform.cli", "run", "--home", str(home)],
+                env=_env(env),
+                cwd=home.parent,
+                stdout=out,
+                stderr=subprocess.PIPE,
+                text=True,
+                start_new_session=True,
+            )
+
+        def copying() -> bool:
+            with psycopg.connect(url, connect_timeout=2) as conn:
+                return conn.execute(
+                    "SELECT count(*) > 0 FROM pg_stat_activity WHERE datname = current_database()"
+                    " AND state = 'active' AND query ILIKE 'COPY%'"
+                ).fetchone()[0]
+
+        try:
+            wait_for("a COPY", lambda: copying() or run.poll() is not None, 600, interval=0.2)
+            assert run.poll() is None, (
+                "the run ended before its load could be interrupted:\n" + log.read_text()
+            )
+            proxy.cut()
+            _, stderr = run.communicate(timeout=900)
+        finally:
+            if run.poll() is None:
+                os.killpg(run.pid, signal.SIGKILL)
+        stdout = log.read_text()
+        completed = subprocess.CompletedProcess(run.args, run.returncode, stdout, stderr)
+        assert run.returncode == 1, stdout[-3000:] + stderr[-3000:]
+        line = _assert_one_line_error(
+            completed, f":***@127.0.0.1:{proxy.port}", prefix="retail-platform run:"
+        )
+        assert "lost the warehouse" in line and "refused" in line
+        assert "FAILED" in stdout and "Still in the landing folder: 1 file(s) (big_drop.csv)" in stdout
+
+        proxy.start()  # the host is back
+        again = _cli("run", home=home, extra_env=env)
+        assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+        with psycopg.connect(url) as conn:
+            assert conn.execute("SELECT count(*) FROM raw.transactions").fetchone()[0] == lines
+            loaded = conn.execute(
+                "SELECT lines_loaded FROM raw.file_loads WHERE file_name = 'big_drop.csv' AND status = 'loaded'"
+            ).fetchall()
+        assert loaded == [(lines,)]
+        proxy.cut()
