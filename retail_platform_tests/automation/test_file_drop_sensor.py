@@ -58,9 +58,25 @@ class Ticker:
         self.cursor = result.cursor
         return result
 
+    def settled(self, now: float) -> dg.SensorResult:
+        """A tick at ``now`` that sees the files, then the tick once they have kept still for the settle time."""
+        self(now)
+        return self(now + SETTLE + 1)
+
 
 def _drop(landing: Path, name: str, rows: int = 3, invoice: str = "500000") -> Path:
     return write_csv(landing / name, [line(invoice=invoice, quantity=i + 1) for i in range(rows)])
+
+
+def _first_run(instance: dg.DagsterInstance, landing: Path, name: str, status: dg.DagsterRunStatus):
+    """``(tick, t0, path, request)``: ``name`` dropped at ``t0``, requested once settled, its run ended in
+    ``status``."""
+    tick = Ticker(instance, landing)
+    t0 = time.time()
+    path = _drop(landing, name)
+    (request,) = tick.settled(t0).run_requests
+    _record(instance, request, status)
+    return tick, t0, path, request
 
 
 def _files(result: dg.SensorResult) -> list[str]:
@@ -132,56 +148,37 @@ def test_files_with_old_modification_times_are_seen_and_loaded_oldest_first(inst
     tick = Ticker(instance, landing)
     t0 = time.time()
     _drop(landing, "new.csv", invoice="1")
-    tick(t0)
-    assert _files(tick(t0 + SETTLE + 1)) == ["new.csv"]
+    assert _files(tick.settled(t0)) == ["new.csv"]
     # Copied in later with an mtime from 2010 (cp -p, rsync -t): no mtime high-water mark hides it.
     old = _drop(landing, "from_2010.csv", invoice="2")
     older = _drop(landing, "from_2009.csv", invoice="3")
     os.utime(old, (1_280_000_000, 1_280_000_000))
     os.utime(older, (1_260_000_000, 1_260_000_000))
-    tick(t0 + 20)
-    result = tick(t0 + 20 + SETTLE + 1)
+    result = tick.settled(t0 + 20)
     assert _files(result)[:2] == ["from_2009.csv", "from_2010.csv"]
 
 
 def test_one_run_per_file_and_none_while_its_run_is_in_flight(instance, landing):
-    tick = Ticker(instance, landing)
-    t0 = time.time()
-    _drop(landing, "a.csv")
-    tick(t0)
-    (request,) = tick(t0 + SETTLE + 1).run_requests
-    _record(instance, request, dg.DagsterRunStatus.NOT_STARTED)
+    tick, t0, _, _request = _first_run(instance, landing, "a.csv", dg.DagsterRunStatus.NOT_STARTED)
     reason = _skip(tick(t0 + 30))
     assert "1 load run(s) queued or running" in reason
     # a file that arrives meanwhile gets a batch of its own, without the file already in flight
     _drop(landing, "late.csv", invoice="500009")
-    tick(t0 + 31)
-    assert _files(tick(t0 + 31 + SETTLE + 1)) == ["late.csv"]
+    assert _files(tick.settled(t0 + 31)) == ["late.csv"]
 
 
 def test_the_same_content_under_a_new_name_gets_a_run_of_its_own(instance, landing):
     """The loader records it as a duplicate of the first load (that is what the run is for)."""
-    tick = Ticker(instance, landing)
-    t0 = time.time()
-    first = _drop(landing, "orig.csv")
-    tick(t0)
-    (request,) = tick(t0 + SETTLE + 1).run_requests
-    _record(instance, request, dg.DagsterRunStatus.SUCCESS)
+    tick, t0, first, request = _first_run(instance, landing, "orig.csv", dg.DagsterRunStatus.SUCCESS)
     first.rename(landing / "copy_of_orig.csv")
-    tick(t0 + 20)
-    (again,) = tick(t0 + 20 + SETTLE + 1).run_requests
+    (again,) = tick.settled(t0 + 20).run_requests
     assert _config_files(again) == ["copy_of_orig.csv"] and again.run_key != request.run_key
     (drop,) = drops_of(again.tags)
     assert drop.split("@")[1] == drops_of(request.tags)[0].split("@")[1]
 
 
 def test_the_same_file_dropped_again_after_a_successful_load_gets_the_next_run_key(instance, landing):
-    tick = Ticker(instance, landing)
-    t0 = time.time()
-    path = _drop(landing, "b.csv")
-    tick(t0)
-    (request,) = tick(t0 + SETTLE + 1).run_requests
-    _record(instance, request, dg.DagsterRunStatus.SUCCESS)
+    tick, t0, path, request = _first_run(instance, landing, "b.csv", dg.DagsterRunStatus.SUCCESS)
     path.unlink()  # the run archived it; the same bytes are dropped again later
     time.sleep(0.05)
     _drop(landing, "b.csv")
@@ -192,12 +189,7 @@ def test_the_same_file_dropped_again_after_a_successful_load_gets_the_next_run_k
 
 
 def test_a_failed_load_is_retried_under_a_new_run_key_after_a_backoff(instance, landing):
-    tick = Ticker(instance, landing)
-    t0 = time.time()
-    _drop(landing, "c.csv")
-    tick(t0)
-    (request,) = tick(t0 + SETTLE + 1).run_requests
-    _record(instance, request, dg.DagsterRunStatus.FAILURE)
+    tick, _t0, _, request = _first_run(instance, landing, "c.csv", dg.DagsterRunStatus.FAILURE)
     now = time.time()
     reason = _skip(tick(now + 5))
     assert "retrying after a backoff" in reason and "c.csv" in reason and "retry 2 in" in reason
@@ -209,8 +201,7 @@ def test_retries_stop_after_max_attempts_and_the_reason_says_what_to_do(instance
     tick = Ticker(instance, landing, max_attempts=3)
     t0 = time.time()
     _drop(landing, "d.csv")
-    tick(t0)
-    (request,) = tick(t0 + SETTLE + 1).run_requests
+    (request,) = tick.settled(t0).run_requests
     for _ in range(3):
         _record(instance, request, dg.DagsterRunStatus.FAILURE)
     reason = _skip(tick(time.time() + 3600))
@@ -223,8 +214,7 @@ def test_a_burst_of_files_is_one_run_per_tick_within_the_bounds(instance, landin
     for index in range(300):
         path = _drop(landing, f"burst_{index:03d}.csv", invoice=str(600000 + index))
         os.utime(path, (1_280_000_000 + 300 - index, 1_280_000_000 + 300 - index))  # dropped newest first
-    tick(t0)
-    result = tick(t0 + SETTLE + 1)
+    result = tick.settled(t0)
     (first,) = result.run_requests
     # drop order (oldest mtime first), at most 200 files, each with a tag of its own
     assert _config_files(first) == [f"burst_{index:03d}.csv" for index in range(299, 99, -1)]
@@ -245,8 +235,7 @@ def test_a_batch_is_bounded_by_bytes_and_a_big_file_goes_alone(instance, landing
     for age, path in enumerate([big, *small]):
         os.utime(path, (1_280_000_000 + age, 1_280_000_000 + age))
     assert big.stat().st_size > 1_000 and sum(p.stat().st_size for p in small) < 1_000
-    tick(t0)
-    result = tick(t0 + SETTLE + 1)
+    result = tick.settled(t0)
     assert _files(result) == ["big.csv"]
     _record(instance, result.run_requests[0], dg.DagsterRunStatus.SUCCESS)
     big.unlink()  # loaded and archived
@@ -258,8 +247,7 @@ def test_a_failed_file_of_a_batch_is_retried_alone_after_its_backoff(instance, l
     tick = Ticker(instance, landing)
     t0 = time.time()
     paths = [_drop(landing, f"part_{i}.csv", invoice=str(700 + i)) for i in range(3)]
-    tick(t0)
-    (request,) = tick(t0 + SETTLE + 1).run_requests
+    (request,) = tick.settled(t0).run_requests
     assert sorted(_config_files(request)) == [p.name for p in paths]
     _record(instance, request, dg.DagsterRunStatus.FAILURE)
     for path in paths[1:]:
@@ -425,8 +413,7 @@ def test_a_file_a_successful_run_could_not_move_is_not_requested_again_until_it_
     tick = Ticker(instance, landing)
     t0 = time.time()
     path = _drop(landing, "kept.csv")
-    tick(t0)
-    result = tick(t0 + SETTLE + 1)
+    result = tick.settled(t0)
     (request,) = result.run_requests
     time.sleep(0.05)  # the run ends after the file's last change (ctime has a fine but finite resolution)
     _record(instance, request, dg.DagsterRunStatus.SUCCESS)
