@@ -228,12 +228,19 @@ landing.file_away = file_away
 )
 
 
+def _killed_loading_a_drop(script: str, database_url: str, paths: RetailPaths) -> dict[str, int]:
+    """Three good files dropped, then a loader child process that ``script`` kills with SIGKILL: lines per
+    file."""
+    lines = good_drop(paths, ["a.csv", "b.csv", "c.csv"])
+    killed = run_child(script, child_env(database_url, paths))
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
+    return lines
+
+
 def test_the_loader_killed_mid_copy_leaves_nothing_and_the_rerun_loads_every_line_once(
     engine: Engine, database_url: str, paths: RetailPaths
 ) -> None:
-    lines = good_drop(paths, ["a.csv", "b.csv", "c.csv"])
-    killed = run_child(KILL_MID_COPY, child_env(database_url, paths))
-    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
+    lines = _killed_loading_a_drop(KILL_MID_COPY, database_url, paths)
     assert ledger(engine) == [] and count(engine, "raw.transactions") == 0
     assert sorted(path.name for path in paths.landing.iterdir()) == sorted(lines)
     land(engine, paths)
@@ -243,9 +250,7 @@ def test_the_loader_killed_mid_copy_leaves_nothing_and_the_rerun_loads_every_lin
 def test_the_loader_killed_after_the_commit_before_the_move_and_the_rerun_loads_every_line_once(
     engine: Engine, database_url: str, paths: RetailPaths
 ) -> None:
-    lines = good_drop(paths, ["a.csv", "b.csv", "c.csv"])
-    killed = run_child(KILL_AFTER_COMMIT, child_env(database_url, paths))
-    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
+    lines = _killed_loading_a_drop(KILL_AFTER_COMMIT, database_url, paths)
     assert [row["file_name"] for row in ledger(engine)] == ["a.csv"]  # committed, still in the landing folder
     assert sorted(path.name for path in paths.landing.iterdir()) == sorted(lines)
     messages: list[str] = []
