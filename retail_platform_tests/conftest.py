@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 
 from retail_platform.settings import RetailPaths, retail_paths
 from retail_platform.warehouse.connection import engine_for, libpq_url, scratch_database
-from retail_platform.warehouse.embedded import start_embedded
+from retail_platform.warehouse.embedded import start_embedded, stop_embedded
 from retail_platform.warehouse.migrations import migrate
 
 REAL_DATA = (
@@ -100,3 +100,12 @@ def real_data() -> Path:
     if not REAL_DATA.exists():
         pytest.skip(f"real data set not found at {REAL_DATA}")
     return REAL_DATA
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Iterator[Path]:
+    """A RETAIL_HOME that does not exist yet, for commands run as a new user would (``processes.run_cli``);
+    the embedded server a command started in it is stopped afterwards."""
+    home = tmp_path / "retail_home"
+    yield home
+    stop_embedded(home / "pgdata")

@@ -60,6 +60,26 @@ def wait_for(
     pytest.fail(f"timed out after {timeout:.0f} s waiting for {what} (last: {last!r})\n{details}")
 
 
+def clean_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """This process's environment without any RETAIL_/DAGSTER_ setting (a new user's shell), plus ``extra``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("RETAIL_", "DAGSTER_"))}
+    return {**env, "PYTHONUNBUFFERED": "1", **(extra or {})}
+
+
+def run_cli(
+    *args: str, home: Path, extra_env: dict | None = None, timeout: float = 900
+) -> subprocess.CompletedProcess:
+    """``retail-platform ARGS --home HOME`` as a new user runs it, from the folder above the home."""
+    return subprocess.run(
+        [sys.executable, "-m", "retail_platform.cli", *args, "--home", str(home)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=clean_env(extra_env),
+        cwd=home.parent,
+    )
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

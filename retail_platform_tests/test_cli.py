@@ -1,40 +1,19 @@
 """The product's two promises from the command line: ``retail-platform run`` works on the embedded default
 with nothing configured, and it fails loudly (non-zero) when a file is rejected."""
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import psycopg
-import pytest
 
 from retail_platform.settings import retail_paths
-from retail_platform.warehouse.embedded import start_embedded, stop_embedded
-
-
-def _cli(*args: str, home: Path, extra_env: dict | None = None) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("RETAIL_", "DAGSTER_"))}
-    env.update(extra_env or {})
-    return subprocess.run(
-        [sys.executable, "-m", "retail_platform.cli", *args, "--home", str(home)],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env=env,
-        cwd=home.parent,
-    )
-
-
-@pytest.fixture
-def home(tmp_path: Path):
-    home = tmp_path / "retail_home"
-    yield home
-    stop_embedded(home / "pgdata")
+from retail_platform.warehouse.embedded import start_embedded
+from retail_platform_tests.processes import run_cli
 
 
 def test_run_on_a_fresh_home_uses_the_embedded_server_and_a_sample_drop(home: Path):
-    completed = _cli("run", "--sample-rows", "3000", home=home)
+    completed = run_cli("run", "--sample-rows", "3000", home=home)
     output = completed.stdout + completed.stderr
     assert completed.returncode == 0, output
     assert "wrote a sample drop of 3,000 lines" in completed.stdout
@@ -49,7 +28,7 @@ def test_run_on_a_fresh_home_uses_the_embedded_server_and_a_sample_drop(home: Pa
     assert not (paths.pgdata / "postmaster.pid").exists()
 
     # A second run with an empty landing folder writes no new sample (data was loaded before) and loads nothing.
-    again = _cli("run", home=home)
+    again = run_cli("run", home=home)
     assert again.returncode == 0, again.stdout + again.stderr
     assert "sample drop" not in again.stdout
     assert "Files this run: 0" in again.stdout
@@ -58,7 +37,7 @@ def test_run_on_a_fresh_home_uses_the_embedded_server_and_a_sample_drop(home: Pa
 def test_run_exits_non_zero_and_reports_a_rejected_file(home: Path):
     landing = retail_paths(home).ensure().landing
     (landing / "orders.json").write_text('{"not": "a table"}')
-    completed = _cli("run", "--sample-rows", "2000", home=home)
+    completed = run_cli("run", "--sample-rows", "2000", home=home)
     assert completed.returncode == 1, completed.stdout + completed.stderr
     assert "orders.json" in completed.stdout and "rejected" in completed.stdout
     assert "unsupported file type" in completed.stdout
@@ -66,7 +45,7 @@ def test_run_exits_non_zero_and_reports_a_rejected_file(home: Path):
 
 
 def test_run_on_an_external_server_by_url(home: Path, database_url: str):
-    completed = _cli(
+    completed = run_cli(
         "run", "--sample-rows", "2000", home=home, extra_env={"RETAIL_WAREHOUSE_URL": database_url}
     )
     assert completed.returncode == 0, completed.stdout + completed.stderr
@@ -103,8 +82,8 @@ def test_generate_writes_the_requested_lines(tmp_path: Path):
 
 
 def test_migrate_is_idempotent(home: Path):
-    first = _cli("migrate", home=home)
-    second = _cli("migrate", home=home)
+    first = run_cli("migrate", home=home)
+    second = run_cli("migrate", home=home)
     assert first.returncode == 0 and second.returncode == 0, first.stderr + second.stderr
     assert "applied 0 migration(s)" in second.stdout
     url = start_embedded(home / "pgdata")

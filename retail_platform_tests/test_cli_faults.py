@@ -16,42 +16,18 @@ import struct
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
-import pytest
 from sqlalchemy.engine import make_url
 
 from retail_platform.sample_data import write_sample
 from retail_platform.settings import retail_paths
 from retail_platform.warehouse.connection import scratch_database
-from retail_platform.warehouse.embedded import stop_embedded
-from retail_platform_tests.processes import admin_url_or_skip, free_port, wait_for
+from retail_platform_tests.processes import admin_url_or_skip, clean_env, free_port, run_cli, wait_for
 
 PASSWORD = "hunter2-s3cret"
-
-
-def _env(extra: dict[str, str] | None = None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("RETAIL_", "DAGSTER_"))}
-    return {**env, "PYTHONUNBUFFERED": "1", **(extra or {})}
-
-
-def _cli(*args: str, home: Path, extra_env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "retail_platform.cli", *args, "--home", str(home)],
-        capture_output=True,
-        text=True,
-        timeout=900,
-        env=_env(extra_env),
-        cwd=home.parent,
-    )
-
-
-@pytest.fixture
-def home(tmp_path: Path):
-    home = tmp_path / "retail_home"
-    yield home
-    stop_embedded(home / "pgdata")
 
 
 def _assert_one_line_error(completed: subprocess.CompletedProcess, *expected: str, prefix: str = "") -> str:
@@ -70,7 +46,7 @@ def test_a_mysql_url_is_refused_in_one_line_before_anything_connects(home: Path)
     as PostgreSQL."""
     url = f"mysql://bob:{PASSWORD}@127.0.0.1:3306/retail"
     for command in ("migrate", "run", "health"):
-        completed = _cli(command, home=home, extra_env={"RETAIL_WAREHOUSE_URL": url})
+        completed = run_cli(command, home=home, extra_env={"RETAIL_WAREHOUSE_URL": url})
         assert completed.returncode == 2, completed.stdout + completed.stderr
         _assert_one_line_error(
             completed, "RETAIL_WAREHOUSE_URL must be a PostgreSQL URL", "bob:***@127.0.0.1"
@@ -81,7 +57,7 @@ def test_a_mysql_url_is_refused_in_one_line_before_anything_connects(home: Path)
 def test_an_unreachable_server_is_one_line_naming_it(home: Path):
     url = f"postgresql://bob:{PASSWORD}@127.0.0.1:{free_port()}/retail"
     for command in ("migrate", "run"):
-        completed = _cli(command, home=home, extra_env={"RETAIL_WAREHOUSE_URL": url})
+        completed = run_cli(command, home=home, extra_env={"RETAIL_WAREHOUSE_URL": url})
         assert completed.returncode == 1, completed.stdout + completed.stderr
         _assert_one_line_error(completed, "127.0.0.1", "refused")
 
@@ -104,17 +80,16 @@ def _loading(pgdata: Path) -> bool:
         ).fetchone()[0]
 
 
-def test_embedded_server_killed_mid_load_gives_one_line_and_the_summary_and_the_next_run_recovers(
-    home: Path,
-):
-    """Deliverable 5: kill -9 of the server itself during a run. Before: a 400-line traceback, no summary."""
-    paths = retail_paths(home).ensure()
-    lines = write_sample(paths.landing / "big_drop.csv", 400_000, seed=31)
+def _interrupted_run(
+    home: Path, env: dict[str, str], loading: Callable[[], bool], interrupt: Callable[[], None]
+) -> subprocess.CompletedProcess:
+    """``retail-platform run`` started as a new user would, ``interrupt`` called once ``loading()`` says its
+    COPY is under way; the run's output, after it ended on its own with exit status 1."""
     log = home.parent / "run.log"
     with log.open("w") as out:
         run = subprocess.Popen(
             [sys.executable, "-m", "retail_platform.cli", "run", "--home", str(home)],
-            env=_env(),
+            env=clean_env(env),
             cwd=home.parent,
             stdout=out,
             stderr=subprocess.PIPE,
@@ -123,22 +98,36 @@ def test_embedded_server_killed_mid_load_gives_one_line_and_the_summary_and_the_
         )
     try:
         wait_for(
-            "a COPY into the embedded server",
-            lambda: _loading(paths.pgdata) or run.poll() is not None,
+            "a COPY into the warehouse",
+            lambda: loading() or run.poll() is not None,
             600,
             interval=0.2,
             diagnose=lambda: log.read_text()[-3000:],
         )
         assert run.poll() is None, "the run ended before its load could be interrupted:\n" + log.read_text()
-        postmaster = int((paths.pgdata / "postmaster.pid").read_text().split()[0])
-        os.killpg(postmaster, signal.SIGKILL)  # the postmaster and every backend: a crash
+        interrupt()
         _, stderr = run.communicate(timeout=900)
     finally:
         if run.poll() is None:
             os.killpg(run.pid, signal.SIGKILL)
     stdout = log.read_text()
-    completed = subprocess.CompletedProcess(run.args, run.returncode, stdout, stderr)
     assert run.returncode == 1, stdout[-3000:] + stderr[-3000:]
+    return subprocess.CompletedProcess(run.args, run.returncode, stdout, stderr)
+
+
+def test_embedded_server_killed_mid_load_gives_one_line_and_the_summary_and_the_next_run_recovers(
+    home: Path,
+):
+    """Deliverable 5: kill -9 of the server itself during a run. Before: a 400-line traceback, no summary."""
+    paths = retail_paths(home).ensure()
+    lines = write_sample(paths.landing / "big_drop.csv", 400_000, seed=31)
+
+    def crash() -> None:
+        postmaster = int((paths.pgdata / "postmaster.pid").read_text().split()[0])
+        os.killpg(postmaster, signal.SIGKILL)  # the postmaster and every backend: a crash
+
+    completed = _interrupted_run(home, {}, lambda: _loading(paths.pgdata), crash)
+    stdout = completed.stdout
     line = _assert_one_line_error(
         completed, "embedded PostgreSQL", str(paths.pgdata), prefix="retail-platform run:"
     )
@@ -150,7 +139,7 @@ def test_embedded_server_killed_mid_load_gives_one_line_and_the_summary_and_the_
     )
     assert len(stdout.splitlines()) < 120, stdout  # progress and a summary, not pages of traces
 
-    again = _cli("run", "--keep-server", home=home)
+    again = run_cli("run", "--keep-server", home=home)
     assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
     assert "big_drop.csv" in again.stdout
     with psycopg.connect(_server_url(paths.pgdata)) as conn:
@@ -234,17 +223,6 @@ def test_an_external_server_lost_mid_load_gives_one_line_and_the_summary_and_the
         env = {"RETAIL_WAREHOUSE_URL": through.render_as_string(hide_password=False)}
         paths = retail_paths(home).ensure()
         lines = write_sample(paths.landing / "big_drop.csv", 400_000, seed=37)
-        log = home.parent / "run.log"
-        with log.open("w") as out:
-            run = subprocess.Popen(
-                [sys.executable, "-m", "retail_platform.cli", "run", "--home", str(home)],
-                env=_env(env),
-                cwd=home.parent,
-                stdout=out,
-                stderr=subprocess.PIPE,
-                text=True,
-                start_new_session=True,
-            )
 
         def copying() -> bool:
             with psycopg.connect(url, connect_timeout=2) as conn:
@@ -253,19 +231,8 @@ def test_an_external_server_lost_mid_load_gives_one_line_and_the_summary_and_the
                     " AND state = 'active' AND query ILIKE 'COPY%'"
                 ).fetchone()[0]
 
-        try:
-            wait_for("a COPY", lambda: copying() or run.poll() is not None, 600, interval=0.2)
-            assert run.poll() is None, (
-                "the run ended before its load could be interrupted:\n" + log.read_text()
-            )
-            proxy.cut()
-            _, stderr = run.communicate(timeout=900)
-        finally:
-            if run.poll() is None:
-                os.killpg(run.pid, signal.SIGKILL)
-        stdout = log.read_text()
-        completed = subprocess.CompletedProcess(run.args, run.returncode, stdout, stderr)
-        assert run.returncode == 1, stdout[-3000:] + stderr[-3000:]
+        completed = _interrupted_run(home, env, copying, proxy.cut)
+        stdout = completed.stdout
         line = _assert_one_line_error(
             completed, f":***@127.0.0.1:{proxy.port}", prefix="retail-platform run:"
         )
@@ -273,7 +240,7 @@ def test_an_external_server_lost_mid_load_gives_one_line_and_the_summary_and_the
         assert "FAILED" in stdout and "Still in the landing folder: 1 file(s) (big_drop.csv)" in stdout
 
         proxy.start()  # the host is back
-        again = _cli("run", home=home, extra_env=env)
+        again = run_cli("run", home=home, extra_env=env)
         assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
         with psycopg.connect(url) as conn:
             assert conn.execute("SELECT count(*) FROM raw.transactions").fetchone()[0] == lines

@@ -176,11 +176,15 @@ def stop_embedded(pgdata: Path, *, unless_in_use: bool = False) -> bool:
         return False
     server = _server(pgdata, keep_running=True)
     if unless_in_use:
-        with psycopg.connect(server.get_uri("postgres"), autocommit=True) as conn:
-            others = conn.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'"
-                " AND pid <> pg_backend_pid()"
-            ).fetchone()[0]
+        try:
+            with psycopg.connect(server.get_uri("postgres"), autocommit=True, connect_timeout=10) as conn:
+                others = conn.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'"
+                    " AND pid <> pg_backend_pid()"
+                ).fetchone()[0]
+        except psycopg.OperationalError as error:  # killed, or a crash being recovered: nothing to stop
+            log.warning("embedded PostgreSQL in %s does not answer (%s): not stopped", pgdata, error)
+            return False
         if others:
             log.warning("embedded PostgreSQL left running: %d other session(s) use it", others)
             return False
