@@ -11,7 +11,6 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
 from sqlalchemy import Engine
 
 from retail_platform.ingestion.landing import load_landing
@@ -291,14 +290,8 @@ def test_two_retail_platform_runs_at_once_on_a_fresh_home(tmp_path: Path) -> Non
         assert rows == [(name, "loaded", lines[name]) for name in sorted(lines)]
         assert stored == sum(lines.values())
         assert sorted(path.name for path in paths.archive.iterdir()) == sorted(lines)
+        # both full refreshes succeed too: writers of a table take turns (bulk.take_write_turn)
         failed = [output for child, output in zip(children, outputs, strict=True) if child.returncode != 0]
-        if failed and all(
-            "Failed steps: clean__" in output or "Failed steps: marts__" in output for output in failed
-        ):
-            pytest.xfail(
-                "the load held (every file once, no crash), but two full refreshes at once race in the "
-                "transforms (clean.order_lines UniqueViolation on order_lines_pkey): helper 'transforms'"
-            )
         assert not failed, failed[0][-4000:]
     finally:
         stop_embedded(paths.pgdata)
