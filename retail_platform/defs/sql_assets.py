@@ -27,6 +27,7 @@ _SET_MONTHS = (
     "SELECT set_config('retail.month_start', CAST(:month_start AS text), true), "
     "set_config('retail.month_end', CAST(:month_end AS text), true)"
 )
+_EVERY_MONTH = {"month_start": "-infinity", "month_end": "infinity"}
 
 
 def month_transform_sql(table: str) -> str:
@@ -36,16 +37,25 @@ def month_transform_sql(table: str) -> str:
 
 
 def rebuild_table(
-    engine: Engine, table: str, order_by: str | None = None, months: MonthSpan | None = None
+    engine: Engine,
+    table: str,
+    order_by: str | None = None,
+    months: MonthSpan | None = None,
+    facts: Sequence[str] = (),
 ) -> dict[str, dg.MetadataValue]:
     """Run ``table``'s transform (or its month transform, for some months) in one transaction and return its
-    metadata for the UI."""
+    metadata for the UI. ``facts``: month scripts ``sql/transforms/<fact>.months.sql`` run after it in the same
+    transaction, for the same months (every month: bounds -infinity .. infinity)."""
     with engine.begin() as conn:
         if months is None or months.every:
             run_script(conn, transform_sql(table))
+            if facts:
+                conn.execute(text(_SET_MONTHS), _EVERY_MONTH)
         else:
             conn.execute(text(_SET_MONTHS), months.params)
             run_script(conn, month_transform_sql(table))
+        for fact in facts:
+            run_script(conn, read_sql(f"transforms/{fact}.months.sql"))
         metadata = table_metadata(conn, table, order_by=order_by)
         if months is not None:
             metadata["this_run/months"] = dg.MetadataValue.text(
@@ -62,14 +72,18 @@ def sql_table_asset(
     group_name: str,
     order_by: str | None = None,
     monthly: bool = False,
+    facts: Sequence[str] = (),
 ) -> dg.AssetsDefinition:
     """An asset that rebuilds ``table`` atomically (TRUNCATE and INSERT in one transaction: readers see the
     old rows or the new ones, never a half-built table) and reports its metadata. ``monthly``: partitioned by
-    month, a run rebuilds its months (see the module docstring)."""
+    month, a run rebuilds its months (see the module docstring). ``facts``: fact scripts maintained with the
+    table, in its transaction (``rebuild_table``)."""
     schema, name = table.split(".")
     transform_sql(table)  # fail at import time, not at run time, when the SQL file is missing
     if monthly:
         month_transform_sql(table)
+    for fact in facts:
+        read_sql(f"transforms/{fact}.months.sql")
 
     @dg.asset(
         name=name,
@@ -83,7 +97,7 @@ def sql_table_asset(
     )
     def _table(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
         months = run_months(context) if monthly else None
-        metadata = rebuild_table(warehouse.get_engine(), table, order_by, months)
+        metadata = rebuild_table(warehouse.get_engine(), table, order_by, months, facts)
         context.log.info(f"{table}: {metadata['dagster/row_count'].value:,} rows")
         return dg.MaterializeResult(metadata=metadata)
 

@@ -16,7 +16,7 @@ from decimal import Decimal
 import pandas as pd
 from sqlalchemy import Engine, text
 
-from retail_platform.warehouse.sql_files import run_script, transform_sql
+from retail_platform.warehouse.sql_files import read_sql, run_script, transform_sql
 
 # SPEC §2 non-product stock codes: exact ones, and the families written with a '*'.
 NON_PRODUCT_CODES = frozenset(
@@ -90,8 +90,22 @@ def load_raw(engine: Engine, lines: Sequence[Line]) -> None:
         )
 
 
+def build_facts(engine: Engine) -> None:
+    """Rebuild the compact facts (migration 018) of every month from clean.order_lines, as the clean asset does
+    after its lines: the global marts read these."""
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "SELECT set_config('retail.month_start', '-infinity', true),"
+                " set_config('retail.month_end', 'infinity', true)"
+            )
+        )
+        run_script(conn, read_sql("transforms/clean/order_facts.months.sql"))
+
+
 def insert_clean(engine: Engine, lines: Sequence[Line]) -> None:
-    """Insert the lines straight into clean.order_lines, amount and flags computed here from SPEC §2."""
+    """Insert the lines straight into clean.order_lines, amount and flags computed here from SPEC §2, and
+    build the facts maintained with them (``build_facts``)."""
     rows = []
     for line_id, row in enumerate(_params(lines), start=1):
         invoice_date: datetime = row["invoice_date"]
@@ -120,6 +134,7 @@ def insert_clean(engine: Engine, lines: Sequence[Line]) -> None:
             ),
             rows,
         )
+    build_facts(engine)
 
 
 def run_transforms(engine: Engine, *tables: str) -> None:

@@ -1,0 +1,92 @@
+-- The compact facts of migration 018 for the months retail.month_start (inclusive) .. retail.month_end
+-- (exclusive), from clean.order_lines as just rebuilt in the same transaction (the clean/order_lines asset
+-- runs this after order_lines.sql or order_lines.months.sql; for every month the bounds are -infinity ..
+-- infinity). A month's rows are deleted and inserted again: readers see the old month or the new one.
+-- The global marts (invoice_amount_stats, sales_by_country, top_products, rfm_*) read only these facts.
+--
+-- Every fact is grouped by the line's month first, so a month's rows depend on that month's lines alone,
+-- and summing a fact over months is exact (see migration 018 for the distinct counts).
+
+-- clean.invoice_facts: one invoice x month x customer x country. The flags are functions of invoice_no,
+-- grouped on for free. A purchase line is an RFM input line: the filter of the view clean.purchase_lines
+-- (migration 017), repeated here (the tests compare both).
+DELETE FROM clean.invoice_facts
+WHERE month >= current_setting('retail.month_start')::date
+  AND month < current_setting('retail.month_end')::date;
+
+INSERT INTO clean.invoice_facts (
+    month, invoice_no, customer_id, country, is_cancellation, is_adjustment, lines, net_amount,
+    positive_lines, positive_amount, purchase_lines, purchase_amount, last_purchase
+)
+SELECT
+    l.invoice_month,
+    l.invoice_no,
+    l.customer_id,
+    l.country,
+    l.is_cancellation,
+    l.is_adjustment,
+    count(*),
+    sum(l.amount),
+    count(*) FILTER (WHERE l.amount > 0),
+    coalesce(sum(l.amount) FILTER (WHERE l.amount > 0), 0),
+    count(*) FILTER (WHERE p.purchase),
+    coalesce(sum(l.amount) FILTER (WHERE p.purchase), 0),
+    max(l.invoice_date) FILTER (WHERE p.purchase)
+FROM clean.order_lines AS l
+CROSS JOIN LATERAL (
+    SELECT l.customer_id IS NOT NULL AND l.quantity > 0 AND l.amount > 0 AND l.description IS NOT NULL
+        AS purchase
+) AS p
+WHERE l.invoice_month >= current_setting('retail.month_start')::date
+  AND l.invoice_month < current_setting('retail.month_end')::date
+GROUP BY l.invoice_month, l.invoice_no, l.customer_id, l.country, l.is_cancellation, l.is_adjustment;
+
+-- clean.product_months: one product x month, product lines only (not a non-product code, not an adjustment:
+-- the top_products filter). Distinct invoices and customers from grouped rows (hash aggregates), not with
+-- count(DISTINCT ...), which sorts every line.
+DELETE FROM clean.product_months
+WHERE month >= current_setting('retail.month_start')::date
+  AND month < current_setting('retail.month_end')::date;
+
+WITH lines AS NOT MATERIALIZED (
+    SELECT l.invoice_month AS month, l.stock_code, l.invoice_no, l.is_cancellation, l.customer_id, l.quantity,
+           l.amount
+    FROM clean.order_lines AS l
+    WHERE l.invoice_month >= current_setting('retail.month_start')::date
+      AND l.invoice_month < current_setting('retail.month_end')::date
+      AND NOT l.is_non_product
+      AND NOT l.is_adjustment
+), totals AS (
+    SELECT month, stock_code, count(*) AS lines, sum(quantity) AS units, sum(amount) AS net_sales
+    FROM lines
+    GROUP BY month, stock_code
+), invoices AS (
+    SELECT month, stock_code, count(*) AS invoices
+    FROM (SELECT month, stock_code, invoice_no FROM lines WHERE NOT is_cancellation GROUP BY 1, 2, 3) AS d
+    GROUP BY month, stock_code
+), customers AS (
+    SELECT month, stock_code, array_agg(customer_id ORDER BY customer_id) AS customer_ids
+    FROM (SELECT month, stock_code, customer_id FROM lines WHERE customer_id IS NOT NULL GROUP BY 1, 2, 3) AS d
+    GROUP BY month, stock_code
+)
+INSERT INTO clean.product_months (month, stock_code, lines, units, net_sales, invoices, customer_ids)
+SELECT t.month, t.stock_code, t.lines, t.units, t.net_sales, coalesce(i.invoices, 0),
+       coalesce(c.customer_ids, '{}')
+FROM totals AS t
+LEFT JOIN invoices AS i USING (month, stock_code)
+LEFT JOIN customers AS c USING (month, stock_code);
+
+-- clean.product_descriptions: how many product lines of the month use each description of the product.
+DELETE FROM clean.product_descriptions
+WHERE month >= current_setting('retail.month_start')::date
+  AND month < current_setting('retail.month_end')::date;
+
+INSERT INTO clean.product_descriptions (month, stock_code, description, lines)
+SELECT l.invoice_month, l.stock_code, l.description, count(*)
+FROM clean.order_lines AS l
+WHERE l.invoice_month >= current_setting('retail.month_start')::date
+  AND l.invoice_month < current_setting('retail.month_end')::date
+  AND NOT l.is_non_product
+  AND NOT l.is_adjustment
+  AND l.description IS NOT NULL
+GROUP BY l.invoice_month, l.stock_code, l.description;
