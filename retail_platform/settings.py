@@ -112,6 +112,7 @@ class Settings:
     webapp_password: str | None = field(default=None, repr=False)  # only `create-webapp-role` reads it
     refresh_interval_seconds: int = 15
     full_refresh_cron: str = "0 3 * * 1"
+    predictions_cron: str = "30 4 * * *"  # daily refit of the models (README, *Incremental refresh*)
     file_drop: FileDropSettings = field(default_factory=FileDropSettings)
     shop_sensor: ShopSensorSettings = field(default_factory=ShopSensorSettings)
     checks: CheckSettings = field(default_factory=CheckSettings)
@@ -218,6 +219,7 @@ def load_settings(environ: Mapping[str, str] | None = None, *, home: str | None 
         webapp_password=read.text("RETAIL_WEBAPP_PASSWORD"),
         refresh_interval_seconds=read.integer("RETAIL_REFRESH_INTERVAL_SECONDS", 15),
         full_refresh_cron=read.text("RETAIL_FULL_REFRESH_CRON", "0 3 * * 1"),
+        predictions_cron=read.text("RETAIL_PREDICTIONS_CRON", "30 4 * * *"),
         file_drop=FileDropSettings(
             interval_seconds=read.integer("RETAIL_FILE_DROP_INTERVAL_SECONDS", 10),
             settle_seconds=read.number("RETAIL_FILE_DROP_SETTLE_SECONDS", 5),
