@@ -42,39 +42,29 @@ WHERE l.invoice_month >= current_setting('retail.month_start')::date
 GROUP BY l.invoice_month, l.invoice_no, l.customer_id, l.country, l.is_cancellation, l.is_adjustment;
 
 -- clean.product_months: one product x month, product lines only (not a non-product code, not an adjustment:
--- the top_products filter). Distinct invoices and customers from grouped rows (hash aggregates), not with
--- count(DISTINCT ...), which sorts every line.
+-- the top_products filter). One sort of the month's product lines by product, the distinct invoices and
+-- customers counted within each product's group (measured at 1,067,371 lines: faster than hash aggregates
+-- over (product, invoice) and (product, customer), which have nearly a group per line). DISTINCT sorts the
+-- customer ids, so each array is ascending.
 DELETE FROM clean.product_months
 WHERE month >= current_setting('retail.month_start')::date
   AND month < current_setting('retail.month_end')::date;
 
-WITH lines AS NOT MATERIALIZED (
-    SELECT l.invoice_month AS month, l.stock_code, l.invoice_no, l.is_cancellation, l.customer_id, l.quantity,
-           l.amount
-    FROM clean.order_lines AS l
-    WHERE l.invoice_month >= current_setting('retail.month_start')::date
-      AND l.invoice_month < current_setting('retail.month_end')::date
-      AND NOT l.is_non_product
-      AND NOT l.is_adjustment
-), totals AS (
-    SELECT month, stock_code, count(*) AS lines, sum(quantity) AS units, sum(amount) AS net_sales
-    FROM lines
-    GROUP BY month, stock_code
-), invoices AS (
-    SELECT month, stock_code, count(*) AS invoices
-    FROM (SELECT month, stock_code, invoice_no FROM lines WHERE NOT is_cancellation GROUP BY 1, 2, 3) AS d
-    GROUP BY month, stock_code
-), customers AS (
-    SELECT month, stock_code, array_agg(customer_id ORDER BY customer_id) AS customer_ids
-    FROM (SELECT month, stock_code, customer_id FROM lines WHERE customer_id IS NOT NULL GROUP BY 1, 2, 3) AS d
-    GROUP BY month, stock_code
-)
 INSERT INTO clean.product_months (month, stock_code, lines, units, net_sales, invoices, customer_ids)
-SELECT t.month, t.stock_code, t.lines, t.units, t.net_sales, coalesce(i.invoices, 0),
-       coalesce(c.customer_ids, '{}')
-FROM totals AS t
-LEFT JOIN invoices AS i USING (month, stock_code)
-LEFT JOIN customers AS c USING (month, stock_code);
+SELECT
+    l.invoice_month,
+    l.stock_code,
+    count(*),
+    sum(l.quantity),
+    sum(l.amount),
+    count(DISTINCT l.invoice_no) FILTER (WHERE NOT l.is_cancellation),
+    coalesce(array_agg(DISTINCT l.customer_id) FILTER (WHERE l.customer_id IS NOT NULL), '{}')
+FROM clean.order_lines AS l
+WHERE l.invoice_month >= current_setting('retail.month_start')::date
+  AND l.invoice_month < current_setting('retail.month_end')::date
+  AND NOT l.is_non_product
+  AND NOT l.is_adjustment
+GROUP BY l.invoice_month, l.stock_code;
 
 -- clean.product_descriptions: how many product lines of the month use each description of the product.
 DELETE FROM clean.product_descriptions
