@@ -128,6 +128,7 @@ class Settings:
     refresh_interval_seconds: int = 15
     full_refresh_cron: str = "0 3 * * 1"
     first_month: str = "2000-01"  # RETAIL_FIRST_MONTH: the first monthly partition (YYYY-MM)
+    predictions_cron: str = "30 4 * * *"  # daily refit of the models (README, *Incremental refresh*)
     file_drop: FileDropSettings = field(default_factory=FileDropSettings)
     shop_sensor: ShopSensorSettings = field(default_factory=ShopSensorSettings)
     checks: CheckSettings = field(default_factory=CheckSettings)
@@ -236,6 +237,7 @@ def load_settings(environ: Mapping[str, str] | None = None, *, home: str | None 
         refresh_interval_seconds=read.integer("RETAIL_REFRESH_INTERVAL_SECONDS", 15),
         full_refresh_cron=read.text("RETAIL_FULL_REFRESH_CRON", "0 3 * * 1"),
         first_month=_first_month(read),
+        predictions_cron=read.text("RETAIL_PREDICTIONS_CRON", "30 4 * * *"),
         file_drop=FileDropSettings(
             interval_seconds=read.integer("RETAIL_FILE_DROP_INTERVAL_SECONDS", 10),
             settle_seconds=read.number("RETAIL_FILE_DROP_SETTLE_SECONDS", 5),

@@ -106,12 +106,16 @@ def rebuild_table(
     order_by: str | None = None,
     months: MonthSpan | None = None,
     month_column: str | None = None,
+    facts: Sequence[str] = (),
 ) -> dict[str, dg.MetadataValue]:
     """Run ``table``'s transform (for ``months``, when it has a month grain) in one transaction and return its
     metadata for the UI; for a full refresh of a month table, ``this_run/data_months`` lists the months
-    that hold data (``month_column``: the table's month or day column)."""
+    that hold data (``month_column``: the table's month or day column). ``facts``: transforms of facts built
+    from the table, run after it in the same transaction for the same months."""
     with engine.begin() as conn:
         run_transform(conn, table, months)
+        for fact in facts:
+            run_transform(conn, fact, months)
         metadata = table_metadata(conn, table, order_by=order_by)
         if months is not None:
             metadata["this_run/months"] = dg.MetadataValue.text(
@@ -157,10 +161,12 @@ def sql_table_asset(
     group_name: str,
     order_by: str | None = None,
     month_column: str | None = None,
+    facts: Sequence[str] = (),
 ) -> dg.AssetsDefinition:
     """An asset that rebuilds ``table`` atomically (DELETE and INSERT in one transaction: readers see the old
     rows or the new ones, never a half-built table, and are never blocked) and reports its metadata.
-    ``month_column``: partitioned by month of that column, a run rebuilds its months (module docstring)."""
+    ``month_column``: partitioned by month of that column, a run rebuilds its months (module docstring).
+    ``facts``: the transforms of facts maintained with the table, in its transaction (``rebuild_table``)."""
     schema, name = table.split(".")
     monthly = month_column is not None
     if takes_months(table) != monthly:  # fail at import time (also when the SQL file is missing)
@@ -178,7 +184,7 @@ def sql_table_asset(
     )
     def _table(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
         months = run_months(context) if monthly else None
-        metadata = rebuild_table(warehouse.get_engine(), table, order_by, months, month_column)
+        metadata = rebuild_table(warehouse.get_engine(), table, order_by, months, month_column, facts)
         context.log.info(f"{table}: {metadata['dagster/row_count'].value:,} rows")
         yield from record_data_months(context, context.asset_key, metadata)
         yield dg.MaterializeResult(metadata=metadata)

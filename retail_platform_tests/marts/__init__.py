@@ -90,9 +90,17 @@ def load_raw(engine: Engine, lines: Sequence[Line]) -> None:
         )
 
 
+def build_facts(engine: Engine) -> None:
+    """Rebuild the compact facts (migration 018) of every month from clean.order_lines, as the clean asset does
+    after its lines: the global marts read these."""
+    with engine.begin() as conn:
+        run_transform(conn, "clean.order_facts")
+
+
 def insert_clean(engine: Engine, lines: Sequence[Line]) -> None:
     """Insert the lines straight into clean.order_lines, amount and flags computed here from SPEC §2, and
-    their customer x month fact clean.customer_months (which the clean transform maintains with the lines)."""
+    their customer x month fact clean.customer_months (which the clean transform maintains with the lines),
+    then build the other facts maintained with them (``build_facts``)."""
     rows = []
     for line_id, row in enumerate(_params(lines), start=1):
         invoice_date: datetime = row["invoice_date"]
@@ -127,6 +135,7 @@ def insert_clean(engine: Engine, lines: Sequence[Line]) -> None:
                 " FROM clean.order_lines WHERE customer_id IS NOT NULL ON CONFLICT DO NOTHING"
             )
         )
+    build_facts(engine)
 
 
 def run_transforms(engine: Engine, *tables: str) -> None:

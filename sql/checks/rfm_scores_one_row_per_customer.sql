@@ -1,6 +1,8 @@
--- marts.rfm_scores: exactly the customers with purchase lines (SPEC 4.3), once each.
+-- marts.rfm_scores: exactly the customers with purchase lines (SPEC 4.3), once each. Those customers are read
+-- from clean.invoice_facts (migration 018: its purchase_lines count the clean.purchase_lines of each invoice),
+-- not from every line.
 WITH expected AS (
-    SELECT DISTINCT customer_id FROM clean.purchase_lines
+    SELECT DISTINCT customer_id FROM clean.invoice_facts WHERE purchase_lines > 0
 )
 SELECT
     (SELECT count(*) FROM expected AS e WHERE NOT EXISTS (SELECT 1 FROM marts.rfm_scores AS r WHERE r.customer_id = e.customer_id))

@@ -1,17 +1,20 @@
 -- Per-customer facts for RFM (SPEC 4.3), from purchase lines only: customer known, quantity > 0,
 -- amount > 0 and a description. Scoring happens in pandas (retail_platform/analytics/rfm.py).
 --
--- The lines are first grouped per customer and invoice (a hash aggregate), then per customer: the number of
--- groups is the number of distinct invoices, without count(DISTINCT ...), which sorts every purchase line
--- (minutes at ten million lines). Same facts, same types.
+-- Read from clean.invoice_facts (migration 018), not the lines: its purchase_lines, purchase_amount and
+-- last_purchase are those of the invoice's purchase lines (clean.purchase_lines) per month, customer and
+-- country. Its rows are first grouped per customer and invoice (an invoice in two months or countries is one
+-- invoice), then per customer: the number of groups is the number of distinct invoices. Same facts, same types
+-- as from the lines.
 SELECT
     customer_id,
     max(last_purchase) AS last_purchase,
     count(*)           AS frequency,
     sum(monetary)      AS monetary
 FROM (
-    SELECT customer_id, invoice_no, max(invoice_date) AS last_purchase, sum(amount) AS monetary
-    FROM clean.purchase_lines
+    SELECT customer_id, invoice_no, max(last_purchase) AS last_purchase, sum(purchase_amount) AS monetary
+    FROM clean.invoice_facts
+    WHERE purchase_lines > 0
     GROUP BY customer_id, invoice_no
 ) AS per_invoice
 GROUP BY customer_id

@@ -6,6 +6,7 @@ from datetime import timedelta
 import dagster as dg
 
 from retail_platform.defs.alerting import AlertingResource
+from retail_platform.defs.predictions.checks import PREDICTION_MARTS
 from retail_platform.defs.resources import WarehouseResource
 from retail_platform.monitoring.alerts import Alert
 from retail_platform.monitoring.health import freshness_status, freshness_window, last_materialization
@@ -16,8 +17,16 @@ def _window(fail: timedelta) -> dg.FreshnessPolicy:
     return dg.FreshnessPolicy.time_window(fail_window=fail, warn_window=fail * 0.75)
 
 
+# The models are refitted daily (daily_predictions_schedule) and by the full refresh, not after every drop:
+# their window is a day, with two hours' grace for the refit itself.
+PREDICTIONS_FRESHNESS = timedelta(hours=26)
+
+
 def freshness_policy_for(spec: dg.AssetSpec, checks: CheckSettings) -> dg.AssetSpec:
-    """The raw assets should be refreshed daily (new drops), the marts at least weekly."""
+    """The raw assets should be refreshed daily (new drops), the predictions daily (their schedule), the
+    other marts at least weekly."""
+    if spec.key in PREDICTION_MARTS:
+        return dg.apply_freshness_policy(spec, _window(PREDICTIONS_FRESHNESS))
     if spec.key.path[0] == "raw":
         return dg.apply_freshness_policy(spec, _window(checks.raw_freshness))
     if spec.key.path[0] == "marts":

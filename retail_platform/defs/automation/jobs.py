@@ -5,7 +5,8 @@ run``) and what the weekly schedule runs.
 The event-driven jobs: ``load_file_job`` loads one landing file (the file-drop sensor requests one run per
 ready file, naming it in the run config), ``shop_extract_job`` extracts the shop's new orders (requested by
 the shop sensor), ``refresh_marts_job`` rebuilds the clean layer, the marts and the charts without loading
-anything (what the downstream refresh does after loads; here on demand).
+anything (what the downstream refresh does after loads; here on demand), ``predictions_job`` refits the
+models (the daily schedule).
 """
 
 import dagster as dg
@@ -13,6 +14,7 @@ import dagster as dg
 from retail_platform.defs.ingestion.assets import RAW_FILE_LOADS, RAW_REJECTED_LINES, RAW_TRANSACTIONS
 from retail_platform.defs.ingestion.oltp_assets import RAW_SHOP_ORDERS
 from retail_platform.defs.partitions import every_month_tags
+from retail_platform.defs.predictions.checks import PREDICTION_MARTS
 
 # Both jobs hold monthly partitions; Dagster 1.13 cannot run a partitioned asset that reads another partitioned
 # asset in a run without partitions, so a run launched without choosing months (the launchpad, a test, the CLI)
@@ -41,11 +43,22 @@ shop_extract_job = dg.define_asset_job(
 )
 
 DOWNSTREAM = dg.AssetSelection.groups("clean", "marts", "charts")
+# The models (CLV fit, recommendations, next best actions, their evaluations and chart): refitted daily and by
+# the full refresh, not after every drop (README, *Incremental refresh*).
+PREDICTIONS = dg.AssetSelection.assets(*PREDICTION_MARTS).downstream()
 
 refresh_marts_job = dg.define_asset_job(
     "refresh_marts_job",
-    selection=DOWNSTREAM,
+    selection=DOWNSTREAM - PREDICTIONS,
     description="Rebuild the clean layer, the marts and the charts from what is loaded, without loading: the "
-    "months of the run (every month by default; the refresh after loads names the months the loads touched).",
+    "months of the run (every month by default; the refresh after loads names the months the loads touched). "
+    "The predictions are not in it: predictions_job refits them daily, the full refresh too.",
     tags=EVERY_MONTH,
+)
+
+predictions_job = dg.define_asset_job(
+    "predictions_job",
+    selection=PREDICTIONS,
+    description="Refit the models from the marts and facts as they stand: lifetime value and churn risk, "
+    "recommendations, next best actions, their evaluations and chart (the daily schedule runs it).",
 )

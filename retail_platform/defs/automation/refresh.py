@@ -12,8 +12,9 @@ refresh covered. On a tick:
   rebuild), asks ``ingestion.changes.refresh_months`` for the months to rebuild (the touched months and those
   that depend on them: next month's growth, customers' old first months, zero months of a gap), and requests
   one run of ``refresh_marts_job`` for that range of monthly partitions: ``clean/order_lines``,
-  ``marts/daily_sales`` and ``marts/monthly_kpis`` rebuild those months; the unpartitioned marts, predictions
-  and charts after them;
+  ``marts/daily_sales`` and ``marts/monthly_kpis`` rebuild those months (with the compact facts of migration
+  018); the unpartitioned marts (read from those facts) and charts after them (the predictions are refitted by
+  the daily schedule, not here);
 - the watermark moves when that run succeeds. A failed refresh is retried from the same watermark (with any
   loads that came since) after the backoff of ``retries.py``; its run key counts the attempts.
 
@@ -118,8 +119,8 @@ def _by_full_refresh(context: dg.SensorEvaluationContext, run_id: str | None) ->
     minimum_interval_seconds=current_settings().refresh_interval_seconds,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="After loads (files or shop extracts), rebuilds the months they touched (and the months that "
-    "depend on them) of the monthly assets, then the global marts, predictions and charts: one run per burst "
-    "of loads, read from the load ledger.",
+    "depend on them) of the monthly assets and facts, then the global marts and charts (the predictions are "
+    "refitted daily): one run per burst of loads, read from the load ledger.",
 )
 def downstream_refresh_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResource):
     return evaluate(context, warehouse)

@@ -12,7 +12,7 @@ RFM_SEGMENTS = rfm_segments.key
 net_sales_reconcile = sql_check(
     MONTHLY_KPIS,
     "monthly_kpis_net_sales_reconcile",
-    description="The months' net sales add up to the total amount of clean.order_lines.",
+    description="The months' net sales add up to the total amount of the clean layer (its invoice facts).",
 )
 customers_add_up = sql_check(
     MONTHLY_KPIS,

@@ -2,14 +2,16 @@
 -- amount > 0, for invoices that have such a line. Percentiles interpolate linearly (pandas' default);
 -- the mode is the most frequent amount, the smallest one on ties (pandas' Series.mode()[0]).
 -- "Without outliers" keeps invoices whose amount is at most the 85th percentile of all invoices.
+-- Read from clean.invoice_facts (migration 018), not the lines: an invoice's positive amount is the sum of its
+-- fact rows' (one per month, customer and country it has lines in; almost always one), exactly.
 -- Rebuilt in the refresh's one transaction with DELETE, not TRUNCATE: readers keep the old rows (MVCC)
 -- until the commit instead of waiting for an ACCESS EXCLUSIVE lock (README, *Readers never block*).
 DELETE FROM marts.invoice_amount_stats;
 
 WITH invoices AS (
-    SELECT invoice_no, sum(amount) AS amount
-    FROM clean.order_lines
-    WHERE amount > 0
+    SELECT invoice_no, sum(positive_amount) AS amount
+    FROM clean.invoice_facts
+    WHERE positive_lines > 0
     GROUP BY invoice_no
 ), cutoff AS (
     SELECT percentile_cont(0.85) WITHIN GROUP (ORDER BY amount::float8)::numeric AS p85 FROM invoices

@@ -1,14 +1,15 @@
 -- marts.sales_by_country: one row per country, over all loaded lines; share of the shop's net sales.
--- Sums are taken per country; distinct invoices and customers are counted from grouped rows (hash aggregates
--- that keep no per-group totals) rather than with count(DISTINCT ...), which sorts every line. Whether an
--- invoice is a cancellation or an adjustment depends on its number alone, so grouping by the flags is exact.
+-- Read from clean.invoice_facts (migration 018: one invoice x month x customer x country), not the lines: sums
+-- add up over its rows; distinct invoices and customers are counted from its rows grouped by country and
+-- invoice (customer), which is exact because both are in the fact's key. Whether an invoice is a cancellation
+-- or an adjustment depends on its number alone, so grouping by the flags is exact.
 -- Rebuilt in the refresh's one transaction with DELETE, not TRUNCATE: readers keep the old rows (MVCC)
 -- until the commit instead of waiting for an ACCESS EXCLUSIVE lock (README, *Readers never block*).
 DELETE FROM marts.sales_by_country;
 
 WITH sales AS (
-    SELECT country, sum(amount) AS net_sales
-    FROM clean.order_lines
+    SELECT country, sum(net_amount) AS net_sales
+    FROM clean.invoice_facts
     GROUP BY country
 ), invoices AS (
     SELECT
@@ -17,13 +18,13 @@ WITH sales AS (
         count(*) FILTER (WHERE is_cancellation) AS canceled_orders
     FROM (
         SELECT country, invoice_no, is_cancellation, is_adjustment
-        FROM clean.order_lines
+        FROM clean.invoice_facts
         GROUP BY country, invoice_no, is_cancellation, is_adjustment
     ) AS d
     GROUP BY country
 ), customers AS (
     SELECT country, count(*) AS customers
-    FROM (SELECT country, customer_id FROM clean.order_lines WHERE customer_id IS NOT NULL GROUP BY 1, 2) AS d
+    FROM (SELECT country, customer_id FROM clean.invoice_facts WHERE customer_id IS NOT NULL GROUP BY 1, 2) AS d
     GROUP BY country
 )
 INSERT INTO marts.sales_by_country

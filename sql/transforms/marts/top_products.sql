@@ -2,43 +2,77 @@
 -- cancellations; the description shown is the one used most often for the stock code (the smallest one on
 -- ties, as mode() picks it).
 --
--- Units and net sales are summed for every product; the rest (description, distinct invoices and customers)
--- only for the 100 products kept, from grouped rows rather than with count(DISTINCT ...) and mode(), which
--- sort every line.
+-- Read from the facts of migration 018, not the lines: units and net sales are sums of clean.product_months
+-- for every product; the rest only for the 100 products kept: description uses from
+-- clean.product_descriptions; customers from the months' distinct customer arrays (exact over months);
+-- invoices as the sum of the months' distinct invoices, less one for every further month of an invoice that
+-- has lines of the product in several months (found from clean.invoice_facts, where such an invoice has a row
+-- per month; normally there is none, and the lines of those months are then not read at all).
 -- Rebuilt in the refresh's one transaction with DELETE, not TRUNCATE: readers keep the old rows (MVCC)
 -- until the commit instead of waiting for an ACCESS EXCLUSIVE lock (README, *Readers never block*).
 DELETE FROM marts.top_products;
 
 WITH per_product AS (
-    SELECT stock_code, sum(quantity) AS units_sold, sum(amount) AS net_sales
-    FROM clean.order_lines
-    WHERE NOT is_non_product AND NOT is_adjustment
+    SELECT stock_code, sum(units) AS units_sold, sum(net_sales) AS net_sales
+    FROM clean.product_months
     GROUP BY stock_code
 ), top AS (
     SELECT *
     FROM (SELECT row_number() OVER (ORDER BY net_sales DESC, stock_code) AS rank, * FROM per_product) AS ranked
     WHERE rank <= 100
-), lines AS MATERIALIZED (
-    SELECT l.stock_code, l.description, l.invoice_no, l.is_cancellation, l.customer_id
-    FROM clean.order_lines AS l
-    WHERE NOT l.is_non_product AND NOT l.is_adjustment AND l.stock_code IN (SELECT stock_code FROM top)
 ), descriptions AS (
     SELECT DISTINCT ON (stock_code) stock_code, description
-    FROM (SELECT stock_code, description, count(*) AS uses FROM lines WHERE description IS NOT NULL GROUP BY 1, 2) AS d
+    FROM (
+        SELECT d.stock_code, d.description, sum(d.lines) AS uses
+        FROM clean.product_descriptions AS d
+        WHERE d.stock_code IN (SELECT stock_code FROM top)
+        GROUP BY 1, 2
+    ) AS d
     ORDER BY stock_code, uses DESC, description
-), invoices AS (
-    SELECT stock_code, count(*) AS invoices
-    FROM (SELECT stock_code, invoice_no FROM lines WHERE NOT is_cancellation GROUP BY 1, 2) AS d
+), month_invoices AS (
+    SELECT p.stock_code, sum(p.invoices) AS invoices
+    FROM clean.product_months AS p
+    WHERE p.stock_code IN (SELECT stock_code FROM top)
+    GROUP BY p.stock_code
+), spanning AS MATERIALIZED (
+    -- invoices (neither cancellations nor adjustments) with lines in more than one month
+    SELECT invoice_no, array_agg(DISTINCT month) AS months
+    FROM clean.invoice_facts
+    WHERE NOT is_cancellation AND NOT is_adjustment
+    GROUP BY invoice_no
+    HAVING min(month) < max(month)
+), spanning_months AS MATERIALIZED (
+    SELECT DISTINCT m.month FROM spanning AS s, unnest(s.months) AS m(month)
+), repeats AS (
+    -- (product, invoice, month) of those invoices' product lines, read month by month (BRIN on invoice_month)
+    SELECT DISTINCT l.stock_code, l.invoice_no, l.invoice_month
+    FROM spanning_months AS m
+    CROSS JOIN LATERAL (
+        SELECT o.stock_code, o.invoice_no, o.invoice_month
+        FROM clean.order_lines AS o
+        WHERE o.invoice_month = m.month
+          AND o.invoice_no IN (SELECT invoice_no FROM spanning)
+          AND NOT o.is_non_product AND NOT o.is_adjustment AND NOT o.is_cancellation
+    ) AS l
+), overcounts AS (
+    SELECT stock_code, count(*) - count(DISTINCT invoice_no) AS overcount
+    FROM repeats
     GROUP BY stock_code
 ), customers AS (
     SELECT stock_code, count(*) AS customers
-    FROM (SELECT stock_code, customer_id FROM lines WHERE customer_id IS NOT NULL GROUP BY 1, 2) AS d
+    FROM (
+        SELECT p.stock_code, c.customer_id
+        FROM clean.product_months AS p, unnest(p.customer_ids) AS c(customer_id)
+        WHERE p.stock_code IN (SELECT stock_code FROM top)
+        GROUP BY 1, 2
+    ) AS d
     GROUP BY stock_code
 )
 INSERT INTO marts.top_products
-SELECT t.rank, t.stock_code, d.description, t.units_sold, t.net_sales, coalesce(i.invoices, 0),
-       coalesce(c.customers, 0)
+SELECT t.rank, t.stock_code, d.description, t.units_sold, t.net_sales,
+       coalesce(i.invoices, 0) - coalesce(o.overcount, 0), coalesce(c.customers, 0)
 FROM top AS t
 LEFT JOIN descriptions AS d USING (stock_code)
-LEFT JOIN invoices AS i USING (stock_code)
+LEFT JOIN month_invoices AS i USING (stock_code)
+LEFT JOIN overcounts AS o USING (stock_code)
 LEFT JOIN customers AS c USING (stock_code);

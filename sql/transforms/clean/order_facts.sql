@@ -1,0 +1,82 @@
+-- The compact facts of migration 018 for the months from :month_start (inclusive) to :month_end (exclusive),
+-- from clean.order_lines as just rebuilt in the same transaction (the clean/order_lines asset runs this after
+-- order_lines.sql, with the same bounds; a full refresh passes -infinity .. infinity). A month's rows are
+-- deleted and inserted again: readers see the old month or the new one (MVCC, no exclusive lock).
+-- The global marts (invoice_amount_stats, sales_by_country, top_products, rfm_*) read only these facts.
+--
+-- Every fact is grouped by the line's month first, so a month's rows depend on that month's lines alone,
+-- and summing a fact over months is exact (see migration 018 for the distinct counts).
+
+-- clean.invoice_facts: one invoice x month x customer x country. The flags are functions of invoice_no,
+-- grouped on for free. A purchase line is an RFM input line: the filter of the view clean.purchase_lines
+-- (migration 017), repeated here (the tests compare both).
+DELETE FROM clean.invoice_facts
+WHERE month >= CAST(:month_start AS date)
+  AND month < CAST(:month_end AS date);
+
+INSERT INTO clean.invoice_facts (
+    month, invoice_no, customer_id, country, is_cancellation, is_adjustment, lines, net_amount,
+    positive_lines, positive_amount, purchase_lines, purchase_amount, last_purchase
+)
+SELECT
+    l.invoice_month,
+    l.invoice_no,
+    l.customer_id,
+    l.country,
+    l.is_cancellation,
+    l.is_adjustment,
+    count(*),
+    sum(l.amount),
+    count(*) FILTER (WHERE l.amount > 0),
+    coalesce(sum(l.amount) FILTER (WHERE l.amount > 0), 0),
+    count(*) FILTER (WHERE p.purchase),
+    coalesce(sum(l.amount) FILTER (WHERE p.purchase), 0),
+    max(l.invoice_date) FILTER (WHERE p.purchase)
+FROM clean.order_lines AS l
+CROSS JOIN LATERAL (
+    SELECT l.customer_id IS NOT NULL AND l.quantity > 0 AND l.amount > 0 AND l.description IS NOT NULL
+        AS purchase
+) AS p
+WHERE l.invoice_month >= CAST(:month_start AS date)
+  AND l.invoice_month < CAST(:month_end AS date)
+GROUP BY l.invoice_month, l.invoice_no, l.customer_id, l.country, l.is_cancellation, l.is_adjustment;
+
+-- clean.product_months: one product x month, product lines only (not a non-product code, not an adjustment:
+-- the top_products filter). One sort of the month's product lines by product, the distinct invoices and
+-- customers counted within each product's group (measured at 1,067,371 lines: faster than hash aggregates
+-- over (product, invoice) and (product, customer), which have nearly a group per line). DISTINCT sorts the
+-- customer ids, so each array is ascending.
+DELETE FROM clean.product_months
+WHERE month >= CAST(:month_start AS date)
+  AND month < CAST(:month_end AS date);
+
+INSERT INTO clean.product_months (month, stock_code, lines, units, net_sales, invoices, customer_ids)
+SELECT
+    l.invoice_month,
+    l.stock_code,
+    count(*),
+    sum(l.quantity),
+    sum(l.amount),
+    count(DISTINCT l.invoice_no) FILTER (WHERE NOT l.is_cancellation),
+    coalesce(array_agg(DISTINCT l.customer_id) FILTER (WHERE l.customer_id IS NOT NULL), '{}')
+FROM clean.order_lines AS l
+WHERE l.invoice_month >= CAST(:month_start AS date)
+  AND l.invoice_month < CAST(:month_end AS date)
+  AND NOT l.is_non_product
+  AND NOT l.is_adjustment
+GROUP BY l.invoice_month, l.stock_code;
+
+-- clean.product_descriptions: how many product lines of the month use each description of the product.
+DELETE FROM clean.product_descriptions
+WHERE month >= CAST(:month_start AS date)
+  AND month < CAST(:month_end AS date);
+
+INSERT INTO clean.product_descriptions (month, stock_code, description, lines)
+SELECT l.invoice_month, l.stock_code, l.description, count(*)
+FROM clean.order_lines AS l
+WHERE l.invoice_month >= CAST(:month_start AS date)
+  AND l.invoice_month < CAST(:month_end AS date)
+  AND NOT l.is_non_product
+  AND NOT l.is_adjustment
+  AND l.description IS NOT NULL
+GROUP BY l.invoice_month, l.stock_code, l.description;
