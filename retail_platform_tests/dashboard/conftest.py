@@ -73,19 +73,31 @@ def built(server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         yield BuiltWarehouse(url, engine, paths, materialized)
 
 
+# CPython 3.11's compile() sometimes fails in a thread with this (its AST validator's recursion-depth
+# bookkeeping): seen once in a full CI run when AppTest compiled the dashboard's script in its script thread;
+# the same page passed alone and on every rerun. Only this message is retried, once.
+CPYTHON_COMPILE_FLAKE = "AST constructor recursion depth mismatch"
+
+
 @pytest.fixture
 def app(built: BuiltWarehouse, monkeypatch: pytest.MonkeyPatch) -> Callable[..., AppTest]:
     """``app(page)``: the dashboard run on ``page`` (a file of pages/, or None for the default page), with an
     empty cache so that it shows the warehouse as it is now."""
     monkeypatch.setenv("RETAIL_DASHBOARD_URL", built.url)
 
-    def run(page: str | None = None) -> AppTest:
+    def attempt(page: str | None) -> AppTest:
         st.cache_data.clear()
         test = AppTest.from_file(str(APP), default_timeout=120)
         test.run()
         if page:
             test.switch_page(f"pages/{page}.py")
             test.run()
+        return test
+
+    def run(page: str | None = None) -> AppTest:
+        test = attempt(page)
+        if any(CPYTHON_COMPILE_FLAKE in str(e.value) for e in test.exception):
+            test = attempt(page)  # once: CPython 3.11's compile() in AppTest's script thread, not our code
         assert not test.exception, [e.value for e in test.exception]
         assert not test.error, [e.value for e in test.error]
         return test
