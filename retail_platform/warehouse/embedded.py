@@ -35,8 +35,8 @@ log = logging.getLogger(__name__)
 #
 # Durability stays the default: fsync and synchronous_commit are on, every commit survives a crash. What
 # wal_level = minimal gives up is WAL archiving and replication, which a local embedded server does not have;
-# in exchange a table filled in the transaction that created or truncated it (the rebuilt clean and mart
-# tables, a first bulk load) is written once and synced at commit instead of going through the WAL too.
+# in exchange a table filled in the transaction that created or truncated it (a first bulk load into an empty
+# raw table) is written once and synced at commit instead of going through the WAL too.
 EMBEDDED_SETTINGS: dict[str, str] = {
     "shared_buffers": "512MB",  # the working set of a million-line warehouse; every process stays below 1 GiB
     "wal_level": "minimal",
