@@ -11,6 +11,7 @@ commit). README, *Readers never block*.
 
 import os
 import re
+import warnings
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -172,22 +173,27 @@ def sql_table_asset(
     if takes_months(table) != monthly:  # fail at import time (also when the SQL file is missing)
         raise ValueError(f"{table}: its transform {'must' if monthly else 'must not'} take :month_start")
 
-    @dg.asset(
-        name=name,
-        key_prefix=[schema],
-        deps=deps,
-        group_name=group_name,
-        description=description,
-        kinds={"postgres", "sql"},
-        partitions_def=MONTHS if monthly else None,
-        backfill_policy=SINGLE_RUN if monthly else None,
-    )
-    def _table(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
-        months = run_months(context) if monthly else None
-        metadata = rebuild_table(warehouse.get_engine(), table, order_by, months, month_column, facts)
-        context.log.info(f"{table}: {metadata['dagster/row_count'].value:,} rows")
-        yield from record_data_months(context, context.asset_key, metadata)
-        yield dg.MaterializeResult(metadata=metadata)
+    with (
+        warnings.catch_warnings()
+    ):  # backfill_policy on @asset is a beta parameter in Dagster 1.13: no console
+        warnings.simplefilter("ignore", dg.BetaWarning)  # warning on every command that loads the definitions
+
+        @dg.asset(
+            name=name,
+            key_prefix=[schema],
+            deps=deps,
+            group_name=group_name,
+            description=description,
+            kinds={"postgres", "sql"},
+            partitions_def=MONTHS if monthly else None,
+            backfill_policy=SINGLE_RUN if monthly else None,
+        )
+        def _table(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+            months = run_months(context) if monthly else None
+            metadata = rebuild_table(warehouse.get_engine(), table, order_by, months, month_column, facts)
+            context.log.info(f"{table}: {metadata['dagster/row_count'].value:,} rows")
+            yield from record_data_months(context, context.asset_key, metadata)
+            yield dg.MaterializeResult(metadata=metadata)
 
     return _table
 
