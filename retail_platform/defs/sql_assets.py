@@ -141,7 +141,8 @@ def record_data_months(
         return
     in_run = set(context.partition_keys)
     # the table's column schema on each (the schema-change check compares the latest two materializations)
-    shared = {name: value for name, value in metadata.items() if name == "dagster/column_schema"}
+    schema = metadata.get("dagster/column_schema")
+    shared = {"dagster/column_schema": schema} if schema is not None else {}
     for partition in data_months.value:  # type: ignore[union-attr]
         if partition not in in_run:
             yield dg.AssetMaterialization(

@@ -11,6 +11,7 @@ import nbformat
 from retail_platform.defs.alerting import AlertingResource
 from retail_platform.defs.checks.framework import report
 from retail_platform.defs.notebooks.assets import analysis_notebook
+from retail_platform.defs.notebooks.runner import ANALYSIS_NOTEBOOK
 from retail_platform.defs.resources import RetailPathsResource, WarehouseResource
 
 
@@ -41,8 +42,8 @@ def notebook_rendered(
     alerting: AlertingResource,
     retail_paths: RetailPathsResource,
 ) -> dg.AssetCheckResult:
-    charts = retail_paths.paths().charts
-    executed, html = charts / "analysis.ipynb", charts / "analysis.html"
+    charts, stem = retail_paths.paths().charts, Path(ANALYSIS_NOTEBOOK).stem  # where run_notebook wrote them
+    executed, html = charts / f"{stem}.ipynb", charts / f"{stem}.html"
     problem = notebook_problem(executed, html)
     result = dg.AssetCheckResult(
         passed=problem is None,
