@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from retail_platform_tests.processes import free_port, wait_for
+from retail_platform_tests.processes import clean_env, free_port, wait_for
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
 
@@ -62,8 +62,7 @@ def _still_running(processes: set[tuple[int, str, str]]) -> list[str]:
 def _start(
     command: list[str], home: Path, log: Path, extra_env: dict[str, str], ignore_sigint: bool = False
 ) -> subprocess.Popen:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("RETAIL_", "DAGSTER_"))}
-    env.update({"PYTHONUNBUFFERED": "1", **extra_env})
+    env = clean_env(extra_env)
 
     def background_job() -> None:  # what `cmd &` in a script does: SIGINT ignored, inherited by children
         signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -26,6 +26,7 @@ from retail_platform_tests.ingestion.files_support import (
     run_child,
 )
 from retail_platform_tests.ingestion.support import assert_accounting, count, ledger
+from retail_platform_tests.processes import clean_env
 
 # Appends the lines of a source CSV to a target, each line in two writes with a pause between, until a stop
 # file appears (then finishes its line and exits) or the source is exhausted.
@@ -262,7 +263,6 @@ def test_two_retail_platform_runs_at_once_on_a_fresh_home(tmp_path: Path) -> Non
     """Two real `retail-platform run` commands started together on a home with no server yet: both end with
     exit status 0 and no traceback, every file is loaded once by one of them, the server is not stopped under
     the other (was: UniqueViolation on CREATE DATABASE, a half-written postmaster.pid, FileNotFoundError)."""
-    import os
 
     import psycopg
 
@@ -271,7 +271,7 @@ def test_two_retail_platform_runs_at_once_on_a_fresh_home(tmp_path: Path) -> Non
 
     paths = retail_paths(tmp_path / "home").ensure()
     lines = good_drop(paths, [f"drop{number}.csv" for number in range(4)], rows=500)
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("RETAIL_", "DAGSTER_"))}
+    env = clean_env()
     command = [sys.executable, "-m", "retail_platform.cli", "run", "--home", str(paths.home)]
     try:
         children = [

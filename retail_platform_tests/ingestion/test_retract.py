@@ -21,6 +21,7 @@ from retail_platform.warehouse.connection import engine_for, scratch_database
 from retail_platform.warehouse.migrations import migrate
 from retail_platform_tests.helpers import line, write_csv
 from retail_platform_tests.ingestion.support import csv_records, ledger, loaded_rows, write_lines
+from retail_platform_tests.processes import clean_env
 
 QUIET = {"progress": lambda _message: None}
 
@@ -110,8 +111,7 @@ def test_what_cannot_be_retracted_is_one_line(engine, tmp_path: Path) -> None:
 
 def test_the_command_retracts_by_name(database_url, engine, tmp_path: Path) -> None:
     _load(engine, write_csv(tmp_path / "drop.csv", [line(), line(invoice="2")]))
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("RETAIL_", "DAGSTER_"))}
-    env["RETAIL_WAREHOUSE_URL"] = database_url
+    env = clean_env({"RETAIL_WAREHOUSE_URL": database_url})
     command = [
         sys.executable,
         "-m",
