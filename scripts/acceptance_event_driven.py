@@ -136,17 +136,9 @@ def script_parser(home: str, port: int) -> argparse.ArgumentParser:
 
 
 def fresh_home(home: Path):
-    """``(env, paths, staging)``: see ``_fresh_home``; ``paths`` are the home's folders, created."""
-    env, staging = _fresh_home(home)
-    from retail_platform.settings import retail_paths
-
-    return env, retail_paths(home).ensure(), staging
-
-
-def _fresh_home(home: Path) -> tuple[dict[str, str], Path]:
-    """An empty RETAIL_HOME (its parent folder wiped) made this process's, with no other RETAIL_/DAGSTER_ setting
-    left, and an empty staging folder beside it; returns the environment for the ``ui`` child and the staging
-    folder."""
+    """``(env, paths, staging)``: an empty RETAIL_HOME (its parent folder wiped) made this process's, with no
+    other RETAIL_/DAGSTER_ setting left; the environment for the ``ui`` child, the home's folders (created) and
+    an empty staging folder beside the home."""
     shutil.rmtree(home.parent, ignore_errors=True)
     home.mkdir(parents=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("RETAIL_", "DAGSTER_"))}
@@ -156,7 +148,9 @@ def _fresh_home(home: Path) -> tuple[dict[str, str], Path]:
     os.environ.update({"RETAIL_HOME": str(home), "DAGSTER_HOME": str(home / "dagster")})
     staging = home.parent / "staging"
     staging.mkdir()
-    return env, staging
+    from retail_platform.settings import retail_paths  # after the environment is this home's
+
+    return env, retail_paths(home).ensure(), staging
 
 
 def main() -> int:
