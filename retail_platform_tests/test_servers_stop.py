@@ -163,3 +163,25 @@ def test_dashboard_stops_on_sigterm(database_url: str, tmp_path: Path):
         assert any("streamlit" in command for _, _, command in seen), seen
         _stop_and_check(process, seen, "sigterm", log)
     assert process.returncode == 0, log.read_text(errors="replace")[-3000:]
+
+
+_REPEATED_STOP = """
+import os, signal, sys, time
+from retail_platform.cli.supervise import serve
+
+signal.signal(signal.SIGALRM, lambda *_: os.kill(os.getpid(), signal.SIGINT))
+signal.alarm(1)  # Ctrl-C once the server runs; it exits at once
+code = serve([sys.executable, "-c", "import time; time.sleep(60)"], dict(os.environ), grace=5)
+os.kill(os.getpid(), signal.SIGTERM)  # `kill PID` arriving while the command is already on its way out
+time.sleep(0.5)
+print("stopped cleanly", code)
+"""
+
+
+def test_a_repeated_stop_request_during_the_exit_does_not_kill_the_command():
+    """CI's failure: Ctrl-C stopped the servers, then `kill PID` a few seconds later found the default SIGTERM
+    handler restored and the command died by signal (-15) instead of exiting 0."""
+    done = subprocess.run(
+        [sys.executable, "-c", _REPEATED_STOP], env=clean_env({}), capture_output=True, text=True, timeout=120
+    )
+    assert (done.returncode, done.stdout.strip()) == (0, "stopped cleanly 0"), done.stderr[-2000:]

@@ -102,11 +102,19 @@ def serve(command: list[str], env: dict[str, str], grace: float = GRACE_SECONDS)
             time.sleep(_POLL_SECONDS)
         code = child.returncode
     finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-        if started:
-            _stop_leftovers(started[0], known, grace)
+        try:
+            if started:  # still handling stop requests: one arriving now must not kill this process
+                _stop_leftovers(started[0], known, grace)
+        finally:
+            # Once told to stop, this process is on its way out: its handlers stay, so that a repeated request
+            # (Ctrl-C, then `kill PID` a few seconds later) cannot turn a clean stop into death by signal.
+            for sig, handler in previous.items():
+                signal.signal(sig, _already_stopping if requested else handler)
     return 0 if requested else code
+
+
+def _already_stopping(_signum: int, _frame: object) -> None:
+    """Everything started is gone; the exit under way is the answer to a repeated stop request."""
 
 
 def _stop_leftovers(child: subprocess.Popen, known: set[Pid], grace: float) -> None:
