@@ -3,19 +3,22 @@
 -- single implausible lines itself (sql/ingestion/09_plausible_lines.sql), so one bad line never gets here;
 -- this check guards systemic failures (a clock or export bug, lines loaded before the bounds existed, bounds
 -- loosened by hand): it fails when more than :max_share of the lines are outside the window. Below that, the
--- details still list the first lines outside it and the share (the check passes and says so).
+-- details still list the first lines outside it and the share (the check passes and says so). It looks at the
+-- months from :month_start (inclusive) to :month_end (exclusive): the months the run rebuilt.
 WITH lines AS (
     SELECT count(*) AS total,
            count(*) FILTER (WHERE invoice_date < CAST(:earliest AS timestamp)
                                OR invoice_date >= date_trunc('day', now() AT TIME ZONE 'UTC') + interval '2 days')
                AS outside
     FROM clean.order_lines
+    WHERE invoice_month >= CAST(:month_start AS date) AND invoice_month < CAST(:month_end AS date)
 ), first_outside AS (
     SELECT string_agg(invoice_no || ' at ' || invoice_date::text, ', ') AS listed
     FROM (
         SELECT invoice_no, invoice_date FROM clean.order_lines
-        WHERE invoice_date < CAST(:earliest AS timestamp)
-           OR invoice_date >= date_trunc('day', now() AT TIME ZONE 'UTC') + interval '2 days'
+        WHERE (invoice_date < CAST(:earliest AS timestamp)
+               OR invoice_date >= date_trunc('day', now() AT TIME ZONE 'UTC') + interval '2 days')
+          AND invoice_month >= CAST(:month_start AS date) AND invoice_month < CAST(:month_end AS date)
         ORDER BY invoice_date DESC
         LIMIT 20
     ) AS bad

@@ -1,5 +1,6 @@
 """Checks on ``clean.order_lines``. The ERROR ones are blocking: when one fails, the marts downstream are not
-rebuilt in that run and keep their previous contents."""
+rebuilt in that run and keep their previous contents. Each checks the months its run rebuilt (``monthly``):
+the months a run did not touch were checked when they were last built."""
 
 import dagster as dg
 
@@ -15,12 +16,14 @@ keys_not_null = sql_check(
     "clean_keys_not_null",
     description="Invoice, stock code, date and country are present on every line.",
     blocking=True,
+    monthly=True,
 )
 amount_consistent = sql_check(
     order_lines.key,
     "clean_amount_consistent",
     description="amount = quantity x unit_price on every line, exactly.",
     blocking=True,
+    monthly=True,
 )
 dates_plausible = sql_check(
     order_lines.key,
@@ -31,16 +34,19 @@ dates_plausible = sql_check(
     "(RETAIL_FIRST_PLAUSIBLE_DATE) and never stop the marts.",
     blocking=True,
     params=lambda: {"earliest": EARLIEST_INVOICE_DATE, "max_share": IMPLAUSIBLE_DATES_MAX_SHARE},
+    monthly=True,
 )
 covers_raw = sql_check(
     order_lines.key,
     "clean_covers_raw",
     description="Every raw line is a clean line and vice versa (rejected lines never reach raw).",
     blocking=True,
+    monthly=True,
 )
 cancellations_negative = sql_check(
     order_lines.key,
     "clean_cancellations_negative",
     description="Cancelled product lines have a negative quantity (warns: manual entries are exempt).",
     severity=dg.AssetCheckSeverity.WARN,
+    monthly=True,
 )

@@ -7,6 +7,7 @@ import dagster as dg
 from sqlalchemy import text
 
 from retail_platform.defs.alerting import AlertingResource
+from retail_platform.defs.partitions import checked_months
 from retail_platform.defs.resources import WarehouseResource
 from retail_platform.monitoring.alerts import Alert
 from retail_platform.warehouse.sql_files import read_sql
@@ -52,22 +53,29 @@ def sql_check(
     blocking: bool = False,
     severity: dg.AssetCheckSeverity = dg.AssetCheckSeverity.ERROR,
     params: Callable[[], dict] | None = None,
+    monthly: bool = False,
 ) -> dg.AssetChecksDefinition:
-    """A check whose logic is ``sql/checks/<name>.sql``: one row with ``failed_rows`` and ``details``."""
+    """A check whose logic is ``sql/checks/<name>.sql``: one row with ``failed_rows`` and ``details``.
+
+    ``monthly``: the SQL takes ``:month_start`` / ``:month_end`` and checks only the months its run rebuilt
+    (``partitions.checked_months``), so its cost grows with the change, not the history."""
     read_sql(f"checks/{name}.sql")  # a missing file fails at import, not at run time
 
     @dg.asset_check(asset=asset, name=name, description=description, blocking=blocking)
     def _check(
         context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource, alerting: AlertingResource
     ) -> dg.AssetCheckResult:
+        bound = params() if params else {}
+        metadata: dict[str, object] = {}
+        if monthly:
+            months = checked_months(context.run.tags)
+            bound |= months.params
+            metadata["months_checked"] = "every month" if months.every else f"{months.start} .. {months.end}"
         with warehouse.get_engine().connect() as conn:
-            row = conn.execute(text(read_sql(f"checks/{name}.sql")), params() if params else {}).one()
+            row = conn.execute(text(read_sql(f"checks/{name}.sql")), bound).one()
         failed = int(row.failed_rows or 0)
-        result = dg.AssetCheckResult(
-            passed=failed == 0,
-            severity=severity,
-            metadata={"failed_rows": failed, "details": dg.MetadataValue.text(str(row.details or ""))},
-        )
+        metadata |= {"failed_rows": failed, "details": dg.MetadataValue.text(str(row.details or ""))}
+        result = dg.AssetCheckResult(passed=failed == 0, severity=severity, metadata=metadata)
         return report(context, warehouse, alerting, result)
 
     return _check

@@ -66,12 +66,14 @@ class Warehouse:
         key: dg.AssetCheckKey,
         instance: dg.DagsterInstance | None = None,
         webhook_url: str | None = None,
+        tags: dict[str, str] | None = None,
     ) -> dg.AssetCheckEvaluation:
         result = dg.materialize(
             [*defs.assets, *defs.asset_checks],
             selection=dg.AssetSelection.checks(key),
             instance=instance or dg.DagsterInstance.ephemeral(),
             resources=resources_for(self.url, self.home, webhook_url),
+            tags=tags,
             raise_on_error=False,  # a failing blocking check fails its step; the evaluation is what matters
         )
         (evaluation,) = result.get_asset_check_evaluations()

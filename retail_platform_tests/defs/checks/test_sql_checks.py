@@ -144,6 +144,49 @@ def test_one_implausible_clean_line_is_listed_but_does_not_block(warehouse):
     assert "9999-12-31" in evaluation.metadata["details"].value
 
 
+# The line each clean check's corruption hits (its month is the one whose run must find it).
+CORRUPTED_LINE = {
+    "clean_amount_consistent": FIRST_LINE,
+    "clean_cancellations_negative": "(SELECT min(line_id) FROM clean.order_lines"
+    " WHERE is_cancellation AND NOT is_non_product)",
+    "clean_covers_raw": FIRST_LINE,
+    "clean_dates_plausible": FIRST_LINE,
+    "clean_keys_not_null": FIRST_LINE,
+}
+
+
+@pytest.mark.parametrize("check_name", sorted(CORRUPTED_LINE))
+def test_clean_checks_look_only_at_the_months_their_run_rebuilt(warehouse, check_name):
+    """Issue 12: a refresh of some months checks those months, not every line. A corruption in one month is
+    found by a run of that month and by a full refresh, not by a run of another month."""
+    from retail_platform.defs.partitions import month_range_tags, next_month
+
+    key = dg.AssetCheckKey(CLEAN, check_name)
+    with warehouse.engine.connect() as conn:
+        month = conn.execute(
+            text(f"SELECT invoice_month FROM clean.order_lines WHERE line_id = {CORRUPTED_LINE[check_name]}")
+        ).scalar_one()
+        other = conn.execute(
+            text("SELECT max(invoice_month) FROM clean.order_lines WHERE invoice_month <> :month"),
+            {"month": month},
+        ).scalar_one()
+    if check_name == "clean_dates_plausible":  # a share-based check: the whole month dated ahead
+        corruption = "UPDATE clean.order_lines SET invoice_date = now() + interval '30 days' WHERE invoice_month = :month"
+    else:
+        corruption = CORRUPTIONS[check_name][1]
+    with warehouse.engine.begin() as conn:
+        assert conn.execute(text(corruption), {"month": month}).rowcount >= 1
+
+    elsewhere = warehouse.run_check(key, tags=month_range_tags(other, other))
+    assert elsewhere.passed, elsewhere.metadata["details"].value
+    assert elsewhere.metadata["months_checked"].value == f"{other} .. {next_month(other)}"
+    assert not warehouse.run_check(key, tags=month_range_tags(month, month)).passed
+    every = warehouse.run_check(key)
+    assert every.metadata["months_checked"].value == "every month"
+    if check_name != "clean_dates_plausible":  # there the month's share of all lines decides
+        assert not every.passed
+
+
 def test_passing_again_resolves_the_alert(warehouse):
     key = dg.AssetCheckKey(CLEAN, "clean_amount_consistent")
     warehouse.sql(f"UPDATE clean.order_lines SET amount = amount + 1 WHERE line_id = {FIRST_LINE}")
