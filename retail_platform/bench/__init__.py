@@ -87,19 +87,22 @@ def _progress(to_stderr: bool):
 
 
 @contextmanager
-def _sample(rows: int, seed: int, workdir: Path | None, progress) -> Iterator[tuple[Path, Path, float]]:
+def _sample(
+    rows: int, seed: int, workdir: Path | None, progress, days: int | None = None
+) -> Iterator[tuple[Path, Path, float]]:
     """The generated sample file in ``workdir`` (a temporary folder, removed afterwards, when None), with the
-    seconds its generation took."""
+    seconds its generation took; ``days`` of history (default: the generator's year, as the UCI export)."""
     from retail_platform.sample_data import write_sample
+    from retail_platform.sample_data.calibration import DEFAULT_DAYS
 
     own = workdir is None
     workdir = Path(tempfile.mkdtemp(prefix="retail_bench_")) if own else workdir
     workdir.mkdir(parents=True, exist_ok=True)
     try:
         path = workdir / f"bench_{rows}.csv"
-        progress(f"Generating {rows:,} lines into {path} ...")
+        progress(f"Generating {rows:,} lines over {days or DEFAULT_DAYS:,} days into {path} ...")
         started = time.perf_counter()
-        write_sample(path, rows, seed)
+        write_sample(path, rows, seed, days=days or DEFAULT_DAYS)
         yield path, workdir, time.perf_counter() - started
     finally:
         if own:
@@ -121,13 +124,20 @@ def run_bench(
 
 
 def run_day(
-    server_url: str, rows: int, repeat: int, seed: int, workdir: Path | None, to_stderr: bool
+    server_url: str,
+    rows: int,
+    repeat: int,
+    seed: int,
+    workdir: Path | None,
+    to_stderr: bool,
+    days: int | None = None,
 ) -> dict:
-    """The ``day`` scenario (``bench/incremental.py``): one day's file into a warehouse of ``rows`` lines."""
+    """The ``day`` scenario (``bench/incremental.py``): one day's file into a warehouse of ``rows`` lines
+    spread over ``days`` days (the issue's day of about 3,000 lines at 10,673,710 lines: ``days=3650``)."""
     from retail_platform.bench.incremental import run_day_scenario
 
     progress = _progress(to_stderr)
-    with _sample(rows, seed, workdir, progress) as (path, workdir, _):
+    with _sample(rows, seed, workdir, progress, days) as (path, workdir, _):
         return run_day_scenario(server_url, path, workdir, repeat, progress)
 
 
@@ -139,11 +149,12 @@ def main(
     as_json: bool,
     workdir: Path | None,
     scenario: str = "graph",
+    days: int | None = None,
 ) -> int:
     if scenario == "day":
         from retail_platform.bench.incremental import format_day
 
-        summary = run_day(server_url, rows, repeat, seed, workdir, to_stderr=as_json)
+        summary = run_day(server_url, rows, repeat, seed, workdir, to_stderr=as_json, days=days)
         print(json.dumps(summary, indent=2) if as_json else format_day(summary))
         return 0 if summary["all_ok"] else 1
     summary = run_bench(server_url, rows, repeat, seed, workdir, to_stderr=as_json)
