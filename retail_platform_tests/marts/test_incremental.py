@@ -32,7 +32,6 @@ from retail_platform.ingestion.loader import load_file
 from retail_platform.sample_data import write_sample
 from retail_platform.warehouse.connection import engine_for, scratch_database
 from retail_platform.warehouse.migrations import migrate
-from retail_platform.warehouse.sql_files import read_sql
 from retail_platform_tests.helpers import UCI2_HEADER
 from retail_platform_tests.marts import reference
 
@@ -52,13 +51,6 @@ TABLES = {
     "marts.rfm_segments": "segment",
 }
 DROPS = 7
-REFERENCES = {  # mart (or query) read from the facts -> its definition on the lines
-    "SELECT * FROM marts.invoice_amount_stats": reference.INVOICE_AMOUNT_STATS,
-    "SELECT * FROM marts.sales_by_country": reference.SALES_BY_COUNTRY,
-    "SELECT * FROM marts.top_products": reference.TOP_PRODUCTS,
-    read_sql("queries/rfm_customer_facts.sql").strip().rstrip(";"): reference.RFM_CUSTOMER_FACTS,
-    read_sql("queries/invoice_amounts.sql").strip().rstrip(";"): reference.INVOICE_AMOUNTS,
-}
 
 
 def _rebuild(url: str, home: Path, tags: dict[str, str]) -> None:
@@ -80,16 +72,6 @@ def _tables(engine: Engine) -> dict[str, list[tuple]]:
             table: [tuple(row) for row in conn.execute(text(f"SELECT * FROM {table} ORDER BY {order}"))]
             for table, order in TABLES.items()
         }
-
-
-def _against_lines(engine: Engine) -> dict[str, tuple[list[tuple], list[tuple]]]:
-    """Each facts-based mart's rows and its definition's rows on the lines, both sorted."""
-    with engine.connect() as conn:
-
-        def rows(query: str) -> list[tuple]:
-            return sorted(tuple(row) for row in conn.execute(text(f"SELECT * FROM ({query}) AS q")))
-
-        return {query[:60]: (rows(query), rows(definition)) for query, definition in REFERENCES.items()}
 
 
 def _rows(path: Path) -> list[list[str]]:
@@ -186,5 +168,5 @@ def test_every_mart_equals_a_full_rebuild_after_each_drop(server_url: str, tmp_p
                 _rebuild(incremental_url, tmp_path / "home", tags)
             _rebuild(full_url, tmp_path / "home", every_month_tags())
             assert _tables(incremental) == _tables(full), f"after drop {path.name} ({kind}, months {months})"
-            for query, (from_facts, from_lines) in _against_lines(incremental).items():
-                assert from_facts == from_lines, f"{query} after drop {path.name} ({kind})"
+            for name, (from_facts, from_lines) in reference.against_lines(incremental).items():
+                assert from_facts == from_lines, f"{name} after drop {path.name} ({kind})"
