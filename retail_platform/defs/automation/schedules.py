@@ -25,44 +25,61 @@ TIMEZONE = "Europe/London"
 RECENT_FILE_SECONDS = 300
 
 
-@dg.schedule(
-    name="weekly_full_refresh_schedule",
-    job=full_refresh_job,
-    cron_schedule=CRON,
-    execution_timezone=TIMEZONE,
-    default_status=dg.DefaultScheduleStatus.RUNNING,
-    description=f"Full refresh every week ({CRON}, {TIMEZONE}): loads what is waiting, rebuilds every table "
-    "and chart, runs every check.",
-)
-def weekly_full_refresh_schedule(context: dg.ScheduleEvaluationContext):
-    running = unfinished_runs(context.instance, full_refresh_job.name, limit=1)
-    if running:
-        return dg.SkipReason(f"a full refresh is still running (run {running[0].dagster_run.run_id[:8]})")
-    scheduled = context.scheduled_execution_time
-    return dg.RunRequest(
-        run_key=f"weekly_full_refresh:{scheduled:%Y-%m-%d}" if scheduled else None,
-        run_config={"ops": {"raw_transactions": {"config": {"min_file_age_seconds": RECENT_FILE_SECONDS}}}},
-        tags={"retail/trigger": "weekly_full_refresh", **every_month_tags()},
+def _shop_schedule(job: dg.JobDefinition, cron: str, description: str):
+    """A schedule of ``job`` in shop time, running as soon as the code is deployed (named as its function)."""
+    return dg.schedule(
+        job=job,
+        cron_schedule=cron,
+        execution_timezone=TIMEZONE,
+        default_status=dg.DefaultScheduleStatus.RUNNING,
+        description=description,
     )
 
 
-@dg.schedule(
-    name="daily_predictions_schedule",
-    job=predictions_job,
-    cron_schedule=PREDICTIONS_CRON,
-    execution_timezone=TIMEZONE,
-    default_status=dg.DefaultScheduleStatus.RUNNING,
-    description=f"Refits the models daily ({PREDICTIONS_CRON}, {TIMEZONE}): lifetime value and churn risk, "
-    "recommendations, next best actions and their evaluations, from the marts as the incremental refreshes "
-    "left them (the refresh after a drop does not refit them).",
-)
-def daily_predictions_schedule(context: dg.ScheduleEvaluationContext):
-    for job in (full_refresh_job, predictions_job):  # the full refresh refits them too
+def _scheduled_request(
+    context: dg.ScheduleEvaluationContext,
+    trigger: str,
+    waits_for: tuple[dg.JobDefinition, ...],
+    run_config: dict | None = None,
+    tags: dict[str, str] | None = None,
+) -> dg.RunRequest | dg.SkipReason:
+    """The tick's run (run key: the trigger and the scheduled day; tag ``retail/trigger``: the trigger), or a
+    skip while a run of any job of ``waits_for`` is unfinished."""
+    for job in waits_for:
         running = unfinished_runs(context.instance, job.name, limit=1)
         if running:
             return dg.SkipReason(f"{job.name} is still running (run {running[0].dagster_run.run_id[:8]})")
     scheduled = context.scheduled_execution_time
     return dg.RunRequest(
-        run_key=f"daily_predictions:{scheduled:%Y-%m-%d}" if scheduled else None,
-        tags={"retail/trigger": "daily_predictions"},
+        run_key=f"{trigger}:{scheduled:%Y-%m-%d}" if scheduled else None,
+        run_config=run_config,
+        tags={"retail/trigger": trigger, **(tags or {})},
     )
+
+
+@_shop_schedule(
+    full_refresh_job,
+    CRON,
+    f"Full refresh every week ({CRON}, {TIMEZONE}): loads what is waiting, rebuilds every table and chart, "
+    "runs every check.",
+)
+def weekly_full_refresh_schedule(context: dg.ScheduleEvaluationContext):
+    return _scheduled_request(
+        context,
+        "weekly_full_refresh",
+        waits_for=(full_refresh_job,),
+        run_config={"ops": {"raw_transactions": {"config": {"min_file_age_seconds": RECENT_FILE_SECONDS}}}},
+        tags=every_month_tags(),
+    )
+
+
+@_shop_schedule(
+    predictions_job,
+    PREDICTIONS_CRON,
+    f"Refits the models daily ({PREDICTIONS_CRON}, {TIMEZONE}): lifetime value and churn risk, recommendations, "
+    "next best actions and their evaluations, from the marts as the incremental refreshes left them (the "
+    "refresh after a drop does not refit them).",
+)
+def daily_predictions_schedule(context: dg.ScheduleEvaluationContext):
+    # the full refresh refits the models too
+    return _scheduled_request(context, "daily_predictions", waits_for=(full_refresh_job, predictions_job))
