@@ -40,6 +40,20 @@ def test_the_wheel_carries_every_sql_file(wheel: Path):
     assert packaged == in_checkout
 
 
+def test_the_wheel_carries_the_workspace_file_ui_serves(wheel: Path):
+    """``retail-platform ui`` runs ``dagster dev -w`` on the packaged copy of the top-level workspace.yaml."""
+    import yaml
+
+    with zipfile.ZipFile(wheel) as archive:
+        packaged = archive.read("retail_platform/workspace.yaml").decode()
+    assert packaged == (PROJECT / "workspace.yaml").read_text(encoding="utf-8")
+    (location,) = yaml.safe_load(packaged)["load_from"]
+    assert location["python_module"] == {
+        "module_name": "retail_platform.definitions",
+        "location_name": "retail_platform",
+    }
+
+
 def test_run_from_the_installed_wheel_outside_the_checkout(wheel: Path, tmp_path: Path):
     # The wheel goes into a folder of its own, placed ahead of the checkout on the path, with this
     # environment's dependencies; the subprocess proves which copy it imported.

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from importlib import resources
 from pathlib import Path
 
 
@@ -27,27 +28,9 @@ def cmd_ui(args: argparse.Namespace) -> int:
     migrate(engine_for(settings.warehouse_url))
     print(f"Warehouse: {redact(settings.warehouse_url)}; Dagster home: {settings.instance_home}")
     print(f"Open http://{args.host}:{args.port} (Ctrl-C stops the UI; 'retail-platform stop' the database)")
-    workspace = _local_workspace(settings.instance_home)
+    workspace = resources.files("retail_platform") / "workspace.yaml"  # package data (top-level workspace.yaml)
     command = [sys.executable, "-m", "dagster", "dev", "-w", str(workspace)]
     return _serve([*command, "-h", args.host, "-p", str(args.port)], settings.child_environment())
-
-
-LOCAL_WORKSPACE = """\
-# Written by `retail-platform ui`: the definitions module as the code location `retail_platform`, the name
-# pyproject.toml's [tool.dagster] / dg.toml and the deployment's workspace give it (`dagster dev -m` would name
-# it after the module and warn, once per process, that the names differ).
-load_from:
-  - python_module:
-      module_name: retail_platform.definitions
-      location_name: retail_platform
-"""
-
-
-def _local_workspace(home: Path) -> Path:
-    """The workspace file of ``ui`` in the Dagster home (works for an installed wheel: no checkout needed)."""
-    path = Path(home) / "workspace.yaml"
-    path.write_text(LOCAL_WORKSPACE, encoding="utf-8")
-    return path
 
 
 def cmd_dashboard(args: argparse.Namespace) -> int:
