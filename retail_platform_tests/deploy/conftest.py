@@ -56,46 +56,24 @@ def postgres_admin_url() -> str:
     return admin_url_or_skip()
 
 
-@dataclass
 class Databases:
-    """Dagster's storage and the warehouse, as the compose postgres service creates them."""
+    """Dagster's storage and the warehouse, as the compose postgres service creates them: a login role for
+    Dagster and one for the warehouse, each owning the database of its own name, and the dashboard's role."""
 
-    admin_url: str
-    suffix: str
-    password: str = "deploy-test-password"
-    init_script_used: bool = False
+    password = "deploy-test-password"
 
-    @property
-    def dagster_user(self) -> str:
-        return f"rp_deploy_dagster_{self.suffix}"
+    def __init__(self, admin_url: str, suffix: str) -> None:
+        self.admin_url = admin_url
+        self.init_script_used = False
+        self.dagster_user = self.dagster_db = f"rp_deploy_dagster_{suffix}"
+        self.warehouse_user = self.warehouse_db = f"rp_deploy_retail_{suffix}"
+        self.dashboard_user = f"rp_deploy_dashboard_{suffix}"
+        self.dagster_url = self._login_url(self.dagster_user)
+        self.warehouse_url = self._login_url(self.warehouse_user)
 
-    @property
-    def warehouse_user(self) -> str:
-        return f"rp_deploy_retail_{self.suffix}"
-
-    @property
-    def dashboard_user(self) -> str:
-        return f"rp_deploy_dashboard_{self.suffix}"
-
-    @property
-    def dagster_db(self) -> str:
-        return f"rp_deploy_dagster_{self.suffix}"
-
-    @property
-    def warehouse_db(self) -> str:
-        return f"rp_deploy_retail_{self.suffix}"
-
-    @property
-    def dagster_url(self) -> str:
-        return _with(
-            self.admin_url, username=self.dagster_user, password=self.password, database=self.dagster_db
-        )
-
-    @property
-    def warehouse_url(self) -> str:
-        return _with(
-            self.admin_url, username=self.warehouse_user, password=self.password, database=self.warehouse_db
-        )
+    def _login_url(self, role: str) -> str:
+        """The URL ``role`` logs in with, to its own database."""
+        return _with(self.admin_url, username=role, password=self.password, database=role)
 
 
 @contextlib.contextmanager
