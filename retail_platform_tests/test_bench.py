@@ -2,7 +2,6 @@
 benchmark measures, it does not assert times, and neither does this test."""
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -10,12 +9,14 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from retail_platform_tests.processes import clean_env
+
 KEYS = ("rows", "copy_s", "load_s", "load_ratio", "redrop_s", "redrop_ratio", "graph_s", "peak_rss_mb")
 
 
 def test_bench_smoke_run_prints_the_measurements_as_json(server_url: str, tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("RETAIL_", "DAGSTER_"))}
-    env["RETAIL_WAREHOUSE_URL"] = server_url  # the session's server: scratch databases are made on it
+    # the session's server: scratch databases are made on it
+    env = clean_env({"RETAIL_WAREHOUSE_URL": server_url})
     command = ["bench", "--rows", "3000", "--repeat", "1", "--json"]
     command += ["--home", str(tmp_path / "home"), "--workdir", str(tmp_path / "work")]
     completed = subprocess.run(

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import zipfile
@@ -12,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from retail_platform.warehouse.embedded import stop_embedded
+from retail_platform_tests.processes import clean_env
 
 PROJECT = Path(__file__).resolve().parents[1]
 
@@ -65,8 +65,7 @@ def test_run_from_the_installed_wheel_outside_the_checkout(wheel: Path, tmp_path
     )
     workdir = tmp_path / "elsewhere"
     workdir.mkdir()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("RETAIL_", "DAGSTER_"))}
-    env["PYTHONPATH"] = str(target)
+    env = clean_env({"PYTHONPATH": str(target)})
     where = subprocess.run(
         [sys.executable, "-c", "import retail_platform; print(retail_platform.__file__)"],
         cwd=workdir,

@@ -20,7 +20,7 @@ import yaml
 from sqlalchemy.engine import make_url
 
 from retail_platform.warehouse.connection import with_database
-from retail_platform_tests.processes import BIN, Process, free_port, wait_for
+from retail_platform_tests.processes import BIN, Process, clean_env, free_port, wait_for
 
 
 @dataclass
@@ -96,7 +96,7 @@ class LivePlatform:
                 }
             )
         )
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("RETAIL_", "DAGSTER_"))}
+        env = clean_env()
         env.update(
             {
                 "PATH": f"{BIN}{os.pathsep}{env.get('PATH', '')}",
@@ -104,7 +104,6 @@ class LivePlatform:
                 "RETAIL_HOME": str(self.root / "retail_home"),
                 "RETAIL_WAREHOUSE_URL": self.db_url("warehouse"),
                 "RETAIL_OLTP_URL": self.db_url("shop"),
-                "PYTHONUNBUFFERED": "1",
                 **settings,
             }
         )

@@ -4,7 +4,6 @@ its key figure shown, no error box. Screenshots go to test-artifacts/dashboard/.
 
 from __future__ import annotations
 
-import os
 import shutil
 import urllib.request
 from pathlib import Path
@@ -15,7 +14,7 @@ import pytest
 from retail_platform.dashboard import formatting as fmt
 from retail_platform_tests.dashboard.conftest import BuiltWarehouse
 from retail_platform_tests.deploy.support import ARTIFACTS
-from retail_platform_tests.processes import BIN, Process, free_port, wait_for
+from retail_platform_tests.processes import BIN, Process, clean_env, free_port, wait_for
 
 CHROMIUM = Path("/usr/bin/chromium")  # Debian's package; never Playwright's own browser builds
 CHROMIUM_ARGS = [
@@ -48,8 +47,7 @@ def dashboard(built: BuiltWarehouse, tmp_path: Path):
     home = tmp_path / "dashboard_home"
     process = Process("dashboard", [str(BIN / "retail-platform"), "dashboard", "--port", str(port)],
                       tmp_path / "dashboard.log")  # fmt: skip
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("RETAIL_", "DAGSTER_"))}
-    process.start({**env, "RETAIL_HOME": str(home), "RETAIL_DASHBOARD_URL": built.url})
+    process.start(clean_env({"RETAIL_HOME": str(home), "RETAIL_DASHBOARD_URL": built.url}))
     url = f"http://127.0.0.1:{port}"
     try:
         wait_for("the dashboard to answer", lambda: _healthy(url), timeout=90, diagnose=process.tail)

@@ -2,7 +2,6 @@
 contents; the failure lands in ops.alerts and on the webhook; `retail-platform health` exits non-zero naming
 the check; failed runs and stale assets raise alerts too."""
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +17,7 @@ from retail_platform.defs.automation.sensors import run_failure_alert_sensor
 from retail_platform.monitoring.health import collect_health
 from retail_platform.sample_data import write_sample
 from retail_platform_tests.defs.checks.conftest import resources_for
+from retail_platform_tests.processes import clean_env
 from retail_platform_tests.webhook_receiver import WebhookReceiver
 
 MART_QUERIES = {
@@ -53,8 +53,7 @@ def _materialized(result: dg.ExecuteInProcessResult) -> set[str]:
 
 
 def _health(database_url: str, home: Path, instance) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("RETAIL_", "DAGSTER_"))}
-    env |= {"RETAIL_WAREHOUSE_URL": database_url, "DAGSTER_HOME": instance.root_directory}
+    env = clean_env({"RETAIL_WAREHOUSE_URL": database_url, "DAGSTER_HOME": instance.root_directory})
     return subprocess.run(
         [sys.executable, "-m", "retail_platform.cli", "health", "--home", str(home)],
         capture_output=True,
@@ -174,11 +173,7 @@ def test_health_before_and_after_a_good_run(database_url, engine, paths, instanc
         capture_output=True,
         text=True,
         timeout=300,
-        env={
-            **{k: v for k, v in os.environ.items() if not k.startswith(("RETAIL_", "DAGSTER_"))},
-            "RETAIL_WAREHOUSE_URL": database_url,
-            "DAGSTER_HOME": instance.root_directory,
-        },
+        env=clean_env({"RETAIL_WAREHOUSE_URL": database_url, "DAGSTER_HOME": instance.root_directory}),
     )
     import json
 

@@ -38,7 +38,7 @@ from sqlalchemy.engine import make_url
 
 from retail_platform.warehouse.connection import libpq_url
 from retail_platform_tests.deploy import support
-from retail_platform_tests.processes import BIN, Process, admin_url_or_skip, free_port, wait_for
+from retail_platform_tests.processes import BIN, Process, admin_url_or_skip, clean_env, free_port, wait_for
 
 SAMPLE_ROWS = 3_000
 STARTUP_TIMEOUT = 180
@@ -290,7 +290,7 @@ def deployment(deploy_databases: Databases, tmp_path_factory: pytest.TempPathFac
     databases = deploy_databases
     dagster_db = make_url(databases.dagster_url)
     code_server_port = free_port()
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("RETAIL_", "DAGSTER_"))}
+    env = clean_env()
     env.update(
         {
             "PATH": f"{BIN}{os.pathsep}{env.get('PATH', '')}",
@@ -307,7 +307,6 @@ def deployment(deploy_databases: Databases, tmp_path_factory: pytest.TempPathFac
             "RETAIL_LANDING_DIR": str(retail_home / "landing"),
             "DAGSTER_CODE_SERVER_HOST": "127.0.0.1",
             "DAGSTER_CODE_SERVER_PORT": str(code_server_port),
-            "PYTHONUNBUFFERED": "1",
         }
     )
     deployment = Deployment(databases, dagster_home, migrate_home, retail_home, env)

@@ -3,7 +3,6 @@ writes orders; ``--follow`` keeps writing until interrupted."""
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -14,12 +13,11 @@ import psycopg
 import pytest
 
 from retail_platform.oltp.connection import resolve_shop_source
+from retail_platform_tests.processes import clean_env
 
 
 def _env(database_url: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("RETAIL_", "DAGSTER_"))}
-    env["RETAIL_WAREHOUSE_URL"] = database_url
-    return env
+    return clean_env({"RETAIL_WAREHOUSE_URL": database_url})
 
 
 @pytest.fixture
