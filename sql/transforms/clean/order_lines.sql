@@ -6,9 +6,10 @@
 -- of every month that holds data ('-infinity' .. 'infinity', see sql_assets.py). The lines of those months are
 -- deleted and inserted again from raw.transactions in the refresh's one transaction: readers keep reading the
 -- old rows (MVCC) until the commit and then see the new ones, never half a table, and nothing here takes a lock
--- that waits for a reader (a TRUNCATE would: it needs ACCESS EXCLUSIVE). Both sides are found through BRIN
--- indexes on the dates (raw.transaction_lines.invoice_date, clean.order_lines.invoice_month), so the cost of a
--- month run follows the months, not the history.
+-- that waits for a reader (a TRUNCATE would: it needs ACCESS EXCLUSIVE). Both sides are found through indexes
+-- on the dates (raw.transaction_lines.invoice_date: BRIN, raw is appended in date order; clean.order_lines
+-- invoice_month: B-tree, migration 019, since its months are rewritten in place), so the cost of a month run
+-- follows the months, not the history.
 DELETE FROM clean.order_lines
 WHERE invoice_month >= CAST(:month_start AS date)
   AND invoice_month < CAST(:month_end AS date);
