@@ -7,8 +7,10 @@ has to register partitions as data arrives. It starts at ``RETAIL_FIRST_MONTH`` 
 any shop: the checks' earliest plausible invoice date) and, with ``end_offset=1``, includes the current month,
 where the shop's orders land.
 
-A run names its months as a partition key range (or one key). A full refresh (``every_month_tags()``: the
-schedule, ``retail-platform run``, a job launched without choosing months) is tagged ``retail/full_refresh``:
+A run names its months as a partition key range (or one key), with ``month_range_tags()``; a run of a
+backfill names them too. A full refresh (``every_month_tags()``: the schedule, ``retail-platform run``, a job
+launched without choosing months, since the jobs carry those tags as defaults) is tagged
+``retail/full_refresh``; ``is_full_refresh`` says which a run is:
 its assets rebuild every month that holds data, found at run time after the run's own loads, and record a
 materialization for each of those months, not for the ~320 empty months since 2000 (each costs event
 writes: ``retail-platform run --sample-rows 3000`` recorded 996 materializations and took 119-126 s when every
@@ -17,6 +19,7 @@ month was recorded, 66 and 47-53 s now, back to back on a busy machine).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import cache
@@ -31,6 +34,7 @@ SINGLE_RUN = dg.BackfillPolicy.single_run()
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
 FULL_REFRESH_TAG = "retail/full_refresh"  # "1": rebuild every month that holds data, whatever the range says
+BACKFILL_TAG = "dagster/backfill"  # a run of a backfill: its months are the ones the backfill chose
 # What a full refresh's transforms receive: every month, so the tables end up holding exactly what raw holds.
 EVERY_MONTH_PARAMS = {"month_start": "-infinity", "month_end": "infinity"}
 
@@ -73,18 +77,26 @@ def every_month_tags() -> dict[str, str]:
 
 
 def month_range_tags(first: date, last: date) -> dict[str, str]:
-    """Run tags for the months ``first`` .. ``last`` (first days), clipped to the partitions."""
+    """Run tags for the months ``first`` .. ``last`` (first days), clipped to the partitions. They say
+    ``FULL_REFRESH_TAG`` "0" outright: the jobs carry "1" as a default tag (a launch without months is a full
+    refresh), and a run's own tags override its job's, so a run naming months rebuilds those months only."""
     keys = all_month_keys()
     start = max(first.isoformat(), keys[0])
     end = min(max(last.isoformat(), start), keys[-1])
-    return {RANGE_START_TAG: start, RANGE_END_TAG: end}
+    return {RANGE_START_TAG: start, RANGE_END_TAG: end, FULL_REFRESH_TAG: "0"}
+
+
+def is_full_refresh(tags: Mapping[str, str]) -> bool:
+    """A run that rebuilds every month holding data: tagged so (the jobs' default), unless it is one run of a
+    backfill, which names its own months even when launched from a job whose default is every month."""
+    return tags.get(FULL_REFRESH_TAG) == "1" and BACKFILL_TAG not in tags
 
 
 def run_months(context: dg.AssetExecutionContext) -> MonthSpan:
     """The months this run rebuilds (every month that holds data for a full refresh or a run naming none)."""
     keys = all_month_keys()
     first, after_last = date.fromisoformat(keys[0]), next_month(date.fromisoformat(keys[-1]))
-    if context.run.tags.get(FULL_REFRESH_TAG) == "1" or not (
+    if is_full_refresh(context.run.tags) or not (
         context.has_partition_key or context.has_partition_key_range
     ):
         return MonthSpan(first, after_last, True)
@@ -103,7 +115,7 @@ def checked_months(tags: dict[str, str]) -> MonthSpan:
     keys = all_month_keys()
     start = tags.get(RANGE_START_TAG) or tags.get("dagster/partition")
     end = tags.get(RANGE_END_TAG) or start
-    if tags.get(FULL_REFRESH_TAG) == "1" or not start or not end:
+    if is_full_refresh(tags) or not start or not end:
         return MonthSpan(date.fromisoformat(keys[0]), next_month(date.fromisoformat(keys[-1])), True)
     return MonthSpan(date.fromisoformat(start), next_month(date.fromisoformat(end)), False)
 
