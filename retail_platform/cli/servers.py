@@ -28,7 +28,9 @@ def cmd_ui(args: argparse.Namespace) -> int:
     migrate(engine_for(settings.warehouse_url))
     print(f"Warehouse: {redact(settings.warehouse_url)}; Dagster home: {settings.instance_home}")
     print(f"Open http://{args.host}:{args.port} (Ctrl-C stops the UI; 'retail-platform stop' the database)")
-    workspace = resources.files("retail_platform") / "workspace.yaml"  # package data (top-level workspace.yaml)
+    workspace = (
+        resources.files("retail_platform") / "workspace.yaml"
+    )  # package data (top-level workspace.yaml)
     command = [sys.executable, "-m", "dagster", "dev", "-w", str(workspace)]
     return _serve([*command, "-h", args.host, "-p", str(args.port)], settings.child_environment())
 
