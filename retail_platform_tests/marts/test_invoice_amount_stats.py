@@ -7,6 +7,7 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 import pytest
+from sqlalchemy import text
 
 from retail_platform.warehouse.sql_files import read_sql
 from retail_platform_tests.marts import Line, fetch, insert_clean, lines_frame, random_lines, run_transforms
@@ -92,6 +93,20 @@ def test_invoice_amounts_query_sums_positive_lines_only(engine):
     assert actual.sort_index().to_dict() == expected.to_dict()
     assert sorted(expected.tolist()) == sorted(Decimal(amount) for amount in HAND_AMOUNTS)
     assert not {"C2", "4", "A10"} & set(actual.index)
+
+
+def test_the_chart_reads_the_same_amounts_through_copy(engine, database_url):
+    """The distribution chart streams the query's amounts with COPY (``defs/charts/assets._read_column``)."""
+    from retail_platform.defs.charts.assets import _read_column
+    from retail_platform.defs.resources import WarehouseResource
+
+    insert_clean(engine, HAND_MADE)
+    query = read_sql("queries/invoice_amounts.sql")
+    amounts = _read_column(WarehouseResource(url=database_url), query, "amount")
+    assert sorted(amounts.tolist()) == sorted(float(a) for a in spec_invoice_amounts(HAND_MADE))
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM clean.invoice_facts"))
+    assert _read_column(WarehouseResource(url=database_url), query, "amount").size == 0
 
 
 def test_hand_made_invoices(engine):
