@@ -127,6 +127,49 @@ class Ui:
                 self.process.wait()
 
 
+def scalar(url: str, sql: str, params=()):
+    """The first value of ``sql``'s first row, on a connection of its own."""
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        return conn.execute(sql, params).fetchone()[0]
+
+
+def start_ui(home: Path, port: int, env: dict[str, str], paths) -> tuple[Ui, str]:
+    """``retail-platform ui`` started on ``home``, and the URL of the warehouse it started, once migrated."""
+    from retail_platform.warehouse.connection import resolve_warehouse_url
+
+    ui = Ui(home, port, env)
+    ui.start()
+    url = resolve_warehouse_url(None, paths)  # the server `ui` started
+    migrated = "SELECT to_regclass('raw.file_loads') IS NOT NULL"
+    wait_for("the warehouse migrations", lambda: scalar(url, migrated), 180)
+    return ui, url
+
+
+def simulate_shop(home: Path, env: dict[str, str], url: str, orders: int) -> str:
+    """``retail-platform simulate-shop --orders N`` on ``home``'s shop database: what it printed."""
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "retail_platform.cli",
+            "simulate-shop",
+            "--orders",
+            str(orders),
+            "--home",
+            str(home),
+        ],
+        env={**env, "RETAIL_WAREHOUSE_URL": url},
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=True,
+    )
+    return completed.stdout
+
+
 def script_parser(home: str, port: int) -> argparse.ArgumentParser:
     """The options every live-UI script takes: its RETAIL_HOME (wiped) and the webserver's port."""
     parser = argparse.ArgumentParser()
@@ -170,26 +213,15 @@ def main() -> int:
     total_lines = sum(sum(1 for _ in path.open(encoding="utf-8")) - 1 for path in parts)
     log(f"split {REAL_DATA.name} into {len(parts)} files, {total_lines:,} lines")
 
-    ui = Ui(home, args.port, env)
-    ui.start()
-    from retail_platform.warehouse.connection import resolve_warehouse_url
-
-    url = resolve_warehouse_url(None, paths)  # the server `ui` started
+    ui, url = start_ui(home, args.port, env, paths)
     os.environ["RETAIL_WAREHOUSE_URL"] = url
 
-    def scalar(sql: str, params=()):
-        with psycopg.connect(url) as conn:
-            return conn.execute(sql, params).fetchone()[0]
-
-    wait_for(
-        "the warehouse migrations", lambda: scalar("SELECT to_regclass('raw.file_loads') IS NOT NULL"), 120
-    )
     dropped = time.time()
     for part in parts:  # all at once: renames within one file system
         part.rename(paths.landing / part.name)
     log(f"dropped {len(parts)} files into {paths.landing}")
 
-    loaded = lambda: scalar("SELECT count(*) FROM raw.file_loads WHERE status = 'loaded'")  # noqa: E731
+    loaded = lambda: scalar(url, "SELECT count(*) FROM raw.file_loads WHERE status = 'loaded'")  # noqa: E731
     wait_for("half of the files", lambda: loaded() >= len(parts) // 2, 1800)
     log(f"{loaded()} files loaded after {time.time() - dropped:.0f} s: restarting retail-platform ui")
     ui.stop()
@@ -255,28 +287,14 @@ def main() -> int:
 
     # 5. the shop
     started = time.time()
-    completed = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "retail_platform.cli",
-            "simulate-shop",
-            "--orders",
-            "1000",
-            "--home",
-            str(home),
-        ],
-        env={**env, "RETAIL_WAREHOUSE_URL": url},
-        cwd=PROJECT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    log("simulate-shop: " + completed.stdout.strip().replace("\n", " | "))
+    printed = simulate_shop(home, env, url, 1000)
+    log("simulate-shop: " + printed.strip().replace("\n", " | "))
     shop_db = make_url(url).database + "_shop"
     shop_url = url.replace(f"/{make_url(url).database}?", f"/{shop_db}?")
     shop_lines = psycopg.connect(shop_url).execute("SELECT count(*) FROM shop.order_lines").fetchone()[0]
-    wait_for("the shop extract", lambda: scalar("SELECT count(*) FROM raw.shop_orders") == shop_lines, 600)
+    wait_for(
+        "the shop extract", lambda: scalar(url, "SELECT count(*) FROM raw.shop_orders") == shop_lines, 600
+    )
     log(
         f"RESULT shop: {shop_lines:,} lines extracted {time.time() - started:.0f} s after simulate-shop started"
     )
@@ -285,13 +303,13 @@ def main() -> int:
         extracts = instance.get_run_records(dg.RunsFilter(job_name="shop_extract_job"))
         from retail_platform.definitions import defs
 
-        ledger_before = scalar("SELECT count(*) FROM raw.file_loads")
+        ledger_before = scalar(url, "SELECT count(*) FROM raw.file_loads")
         second = defs.resolve_job_def("shop_extract_job").execute_in_process(instance=instance)
         metadata = second.asset_materializations_for_node("raw__shop_orders")[0].metadata
     log(
         f"RESULT shop: extract runs by the sensor {len(extracts)}; lines in raw.shop_orders "
-        f"{scalar('SELECT count(*) FROM raw.shop_orders'):,}; second extract: status {metadata['status'].value}, "
-        f"loaded {metadata['lines_loaded'].value}, ledger rows {ledger_before} -> {scalar('SELECT count(*) FROM raw.file_loads')}"
+        f"{scalar(url, 'SELECT count(*) FROM raw.shop_orders'):,}; second extract: status {metadata['status'].value}, "
+        f"loaded {metadata['lines_loaded'].value}, ledger rows {ledger_before} -> {scalar(url, 'SELECT count(*) FROM raw.file_loads')}"
     )
     ui.stop()
 

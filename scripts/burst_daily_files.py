@@ -18,10 +18,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from acceptance_event_driven import (  # the same home, start and stop of `ui`
-    Ui,
     fresh_home,
     log,
+    scalar,
     script_parser,
+    start_ui,
     wait_for,
     write_csv,
 )
@@ -45,32 +46,20 @@ def main() -> int:
     env, paths, staging = fresh_home(home := Path(args.home))
 
     import dagster as dg
-    import psycopg
 
     from retail_platform.sample_data import write_sample
-    from retail_platform.warehouse.connection import resolve_warehouse_url
 
     write_sample(staging / "year.csv", args.rows, seed=12)
     (staging / "days").mkdir()
     parts = split_by_day(staging / "year.csv", staging / "days")
     log(f"generated {args.rows:,} lines, split into {len(parts)} daily files")
 
-    ui = Ui(home, args.port, env)
-    ui.start()
-    url = resolve_warehouse_url(None, paths)
-
-    def scalar(sql: str):
-        with psycopg.connect(url) as conn:
-            return conn.execute(sql).fetchone()[0]
-
-    wait_for(
-        "the warehouse migrations", lambda: scalar("SELECT to_regclass('raw.file_loads') IS NOT NULL"), 180
-    )
+    ui, url = start_ui(home, args.port, env, paths)
     dropped = time.time()
     for part in parts:
         part.rename(paths.landing / part.name)
     log(f"dropped {len(parts)} files")
-    loaded = lambda: scalar("SELECT count(*) FROM raw.file_loads WHERE status = 'loaded'")  # noqa: E731
+    loaded = lambda: scalar(url, "SELECT count(*) FROM raw.file_loads WHERE status = 'loaded'")  # noqa: E731
     wait_for("every file", lambda: loaded() == len(parts), 3600, 1)
     all_loaded = time.time() - dropped
     log(f"all {len(parts)} files loaded {all_loaded:.0f} s after the drop")
@@ -87,7 +76,9 @@ def main() -> int:
         refreshes = wait_for("the refresh after the last load", refreshed, 1800, 1)
         settled = time.time() - dropped
         files_per_run = [r.dagster_run.tags.get("retail/landing_files") for r in load_runs]
-    log(f"RESULT {len(parts)} daily files, {scalar('SELECT count(*) FROM raw.transactions'):,} lines loaded")
+    log(
+        f"RESULT {len(parts)} daily files, {scalar(url, 'SELECT count(*) FROM raw.transactions'):,} lines loaded"
+    )
     log(f"RESULT load runs: {len(load_runs)}, files per run {files_per_run}")
     log(f"RESULT downstream refreshes: {[r.dagster_run.status.value for r in refreshes]}")
     log(f"RESULT drop -> every file loaded {all_loaded:.0f} s; drop -> refresh finished {settled:.0f} s")

@@ -240,7 +240,11 @@ def scan_landing(landing: Path, cursor: Cursor, now: float, settle_seconds: floa
             continue
         wait = max(settle_seconds, EMPTY_FILE_SETTLE_SECONDS) if stat.st_size == 0 else settle_seconds
         left = seen.since + wait - now
-        if seen.since < now and left <= 0:
+        # First sight of a file last written at least ``wait`` ago (moved in, or written and renamed a while
+        # ago): its own mtime already shows it unchanged that long, the rule `retail-platform run` applies;
+        # it is ready on this tick instead of the next. A file written in place has a fresh mtime.
+        quiet_at_first_sight = seen.since == now and now - stat.st_mtime_ns / 1e9 >= wait
+        if (seen.since < now and left <= 0) or quiet_at_first_sight:
             scan.ready.append(candidate)
         else:
             scan.settling.append((entry.name, max(left, 0.0)))

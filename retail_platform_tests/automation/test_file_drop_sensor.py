@@ -144,6 +144,21 @@ def test_a_file_renamed_in_unseen_waits_one_settle_window(instance, landing):
     assert _files(tick(t0 + SETTLE + 1)) == ["day3.csv"]
 
 
+def test_a_file_last_written_before_the_settle_window_is_ready_on_the_tick_that_first_sees_it(
+    instance, landing
+):
+    """Moved in (``mv``), or written and renamed a while ago: its mtime shows it unchanged long enough, so it
+    does not wait for a second tick (the drop-to-marts latency, issue 12). One written just now still does."""
+    tick = Ticker(instance, landing)
+    t0 = time.time()
+    moved = _drop(landing, "moved_in.csv", invoice="1")
+    os.utime(moved, (t0 - SETTLE - 1, t0 - SETTLE - 1))
+    fresh = _drop(landing, "just_written.csv", invoice="2")
+    os.utime(fresh, (t0 - 1, t0 - 1))
+    result = tick(t0)
+    assert _files(result) == ["moved_in.csv"]
+
+
 def test_files_with_old_modification_times_are_seen_and_loaded_oldest_first(instance, landing):
     tick = Ticker(instance, landing)
     t0 = time.time()
