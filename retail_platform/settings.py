@@ -81,7 +81,7 @@ class FileDropSettings:
 class ShopSensorSettings:
     """The shop-database sensor (README, *The shop's OLTP database*)."""
 
-    interval_seconds: int = 30
+    interval_seconds: int = 10
     max_attempts: int = 8
 
 
@@ -125,7 +125,7 @@ class Settings:
     dashboard_port: int = 8501
     webapp_role: str = "retail_webapp"
     webapp_password: str | None = field(default=None, repr=False)  # only `create-webapp-role` reads it
-    refresh_interval_seconds: int = 15
+    refresh_interval_seconds: int = 5  # a tick is a few queries; drop -> marts waits for it (issue 12)
     full_refresh_cron: str = "0 3 * * 1"
     first_month: str = "2000-01"  # RETAIL_FIRST_MONTH: the first monthly partition (YYYY-MM)
     predictions_cron: str = "30 4 * * *"  # daily refit of the models (README, *Incremental refresh*)
@@ -234,7 +234,7 @@ def load_settings(environ: Mapping[str, str] | None = None, *, home: str | None 
         dashboard_port=read.integer("RETAIL_DASHBOARD_PORT", 8501),
         webapp_role=read.text("RETAIL_WEBAPP_ROLE", "retail_webapp"),
         webapp_password=read.text("RETAIL_WEBAPP_PASSWORD"),
-        refresh_interval_seconds=read.integer("RETAIL_REFRESH_INTERVAL_SECONDS", 15),
+        refresh_interval_seconds=read.integer("RETAIL_REFRESH_INTERVAL_SECONDS", 5),
         full_refresh_cron=read.text("RETAIL_FULL_REFRESH_CRON", "0 3 * * 1"),
         first_month=_first_month(read),
         predictions_cron=read.text("RETAIL_PREDICTIONS_CRON", "30 4 * * *"),
@@ -247,7 +247,7 @@ def load_settings(environ: Mapping[str, str] | None = None, *, home: str | None 
             max_attempts=read.integer("RETAIL_FILE_DROP_MAX_ATTEMPTS", 8),
         ),
         shop_sensor=ShopSensorSettings(
-            interval_seconds=read.integer("RETAIL_OLTP_SENSOR_INTERVAL_SECONDS", 30),
+            interval_seconds=read.integer("RETAIL_OLTP_SENSOR_INTERVAL_SECONDS", 10),
             max_attempts=read.integer("RETAIL_OLTP_MAX_ATTEMPTS", 8),
         ),
         checks=CheckSettings(

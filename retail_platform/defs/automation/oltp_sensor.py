@@ -1,6 +1,6 @@
 """The shop sensor: when the shop's OLTP database has orders the warehouse has not seen, run the extract.
 
-Every ``RETAIL_OLTP_SENSOR_INTERVAL_SECONDS`` (default 30 s) it counts the orders written since the
+Every ``RETAIL_OLTP_SENSOR_INTERVAL_SECONDS`` (default 10 s: one indexed count on the shop database) it counts the orders written since the
 high-water mark (read-only, an index range on the change transaction ids) and requests ``shop_extract_job``
 when there are any. One extract at a time: it waits while an extract (or a full refresh, which extracts too)
 is queued or running, so orders arriving meanwhile are picked up by the next one. The run key is the mark the

@@ -1,7 +1,7 @@
 """Downstream refresh after loads: the months the loads touched, once per burst (README, *Incremental
 refresh*).
 
-``downstream_refresh_sensor`` (running by default, every ``RETAIL_REFRESH_INTERVAL_SECONDS``, default 15 s)
+``downstream_refresh_sensor`` (running by default, every ``RETAIL_REFRESH_INTERVAL_SECONDS``, default 5 s)
 reads the load ledger, not Dagster's asset events: every change to ``raw.transactions`` (file loads and shop
 extracts) is a ledger row with the months its lines fell in. Its cursor is the last load id a successful
 refresh covered. On a tick:
