@@ -106,15 +106,16 @@ def serve(command: list[str], env: dict[str, str], grace: float = GRACE_SECONDS)
             if started:  # still handling stop requests: one arriving now must not kill this process
                 _stop_leftovers(started[0], known, grace)
         finally:
-            # Once told to stop, this process is on its way out: its handlers stay, so that a repeated request
-            # (Ctrl-C, then `kill PID` a few seconds later) cannot turn a clean stop into death by signal.
+            # Once told to stop, this process is on its way out: one more request (Ctrl-C, then `kill PID` a
+            # few seconds later) is absorbed instead of turning a clean stop into death by signal; a third
+            # finds the previous handlers again, so a hang on the way out can still be interrupted.
+            def absorb_one(_signum: int, _frame: object) -> None:
+                for sig, handler in previous.items():
+                    signal.signal(sig, handler)
+
             for sig, handler in previous.items():
-                signal.signal(sig, _already_stopping if requested else handler)
+                signal.signal(sig, absorb_one if requested else handler)
     return 0 if requested else code
-
-
-def _already_stopping(_signum: int, _frame: object) -> None:
-    """Everything started is gone; the exit under way is the answer to a repeated stop request."""
 
 
 def _stop_leftovers(child: subprocess.Popen, known: set[Pid], grace: float) -> None:

@@ -50,10 +50,19 @@ class MonthSpan:
 
     @property
     def params(self) -> dict[str, str]:
-        """The transforms' bound parameters ``:month_start`` / ``:month_end`` (ISO dates or infinities)."""
+        """The transforms' bound parameters ``:month_start`` / ``:month_end`` (ISO dates or infinities). A span
+        reaching the last partition (the current month) is open-ended: lines dated in the next month (shop
+        time ahead of the server's UTC clock, ``RETAIL_MAX_DAYS_AHEAD``) have no partition yet, and a run
+        that clipped them off would leave them out of the clean layer until the next full refresh."""
         if self.every:
             return dict(EVERY_MONTH_PARAMS)
-        return {"month_start": self.start.isoformat(), "month_end": self.end.isoformat()}
+        end = "infinity" if self.end > date.fromisoformat(all_month_keys()[-1]) else self.end.isoformat()
+        return {"month_start": self.start.isoformat(), "month_end": end}
+
+    @property
+    def wide(self) -> bool:
+        """More than two months: a refresh after a burst or a first deployment, not a day's drop."""
+        return self.every or self.end > next_month(next_month(self.start))
 
 
 @cache

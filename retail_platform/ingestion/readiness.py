@@ -28,6 +28,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 EMPTY_FILE_SETTLE_SECONDS = 60.0
+FIRST_SIGHT_AGE_SECONDS = 60.0  # a file first seen with an mtime this old is ready at once (scan_landing)
 
 # Names a producer is still writing (write under a temporary name, then rename), and hidden or lock files.
 TEMP_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload", ".filepart")
@@ -240,10 +241,13 @@ def scan_landing(landing: Path, cursor: Cursor, now: float, settle_seconds: floa
             continue
         wait = max(settle_seconds, EMPTY_FILE_SETTLE_SECONDS) if stat.st_size == 0 else settle_seconds
         left = seen.since + wait - now
-        # First sight of a file last written at least ``wait`` ago (moved in, or written and renamed a while
-        # ago): its own mtime already shows it unchanged that long, the rule `retail-platform run` applies;
-        # it is ready on this tick instead of the next. A file written in place has a fresh mtime.
-        quiet_at_first_sight = seen.since == now and now - stat.st_mtime_ns / 1e9 >= wait
+        # First sight of a file last written over a minute ago (moved in, copied with its times, renamed long
+        # after it was written): its own mtime shows it quiet, so it is ready on this tick instead of the next.
+        # A minute, not the settle window, so that a writer's clock a little behind ours (a network share)
+        # cannot make a file being written look quiet; an mtime in the future never passes.
+        quiet_at_first_sight = seen.since == now and now - stat.st_mtime_ns / 1e9 >= max(
+            wait, FIRST_SIGHT_AGE_SECONDS
+        )
         if (seen.since < now and left <= 0) or quiet_at_first_sight:
             scan.ready.append(candidate)
         else:

@@ -148,13 +148,14 @@ def test_a_file_last_written_before_the_settle_window_is_ready_on_the_tick_that_
     instance, landing
 ):
     """Moved in (``mv``), or written and renamed a while ago: its mtime shows it unchanged long enough, so it
-    does not wait for a second tick (the drop-to-marts latency, issue 12). One written just now still does."""
+        does not wait for a second tick (the drop-to-marts latency, issue 12). One written under a minute ago
+    still does."""
     tick = Ticker(instance, landing)
     t0 = time.time()
     moved = _drop(landing, "moved_in.csv", invoice="1")
-    os.utime(moved, (t0 - SETTLE - 1, t0 - SETTLE - 1))
-    fresh = _drop(landing, "just_written.csv", invoice="2")
-    os.utime(fresh, (t0 - 1, t0 - 1))
+    os.utime(moved, (t0 - 61, t0 - 61))
+    recent = _drop(landing, "written_30_s_ago.csv", invoice="2")  # a writer's clock may be a little behind
+    os.utime(recent, (t0 - 30, t0 - 30))
     result = tick(t0)
     assert _files(result) == ["moved_in.csv"]
 

@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from retail_platform.definitions import defs
 from retail_platform.defs.automation import refresh
 from retail_platform.defs.automation.schedules import weekly_full_refresh_schedule
+from retail_platform.defs.partitions import every_month_tags
 from retail_platform.defs.resources import WarehouseResource
 from retail_platform.defs.sql_assets import rebuild_table
 from retail_platform.ingestion.loader import load_file
@@ -118,13 +119,29 @@ def test_loads_of_a_full_refresh_and_loads_that_inserted_nothing_need_no_refresh
 ):
     with dg.instance_for_test() as instance:
         tick = Ticker(instance, database_url)
-        full = create_run_for_test(instance, job_name="full_refresh_job", status=dg.DagsterRunStatus.SUCCESS)
+        full = create_run_for_test(  # a real run carries its job's tags: every month
+            instance, job_name="full_refresh_job", status=dg.DagsterRunStatus.SUCCESS, tags=every_month_tags()
+        )
         _load(engine, tmp_path, "a.csv", line(invoice="1"), run_id=full.run_id)
         assert "nothing loaded since load 0" in _reason(tick())
         (tmp_path / "copy.csv").write_bytes((tmp_path / "a.csv").read_bytes())  # a duplicate: no line
         load_file(engine, tmp_path / "copy.csv", progress=lambda _m: None)
         assert "inserted no line" in _reason(tick())
         assert json.loads(tick.cursor)["done"] == 2
+
+
+def test_loads_of_one_run_of_a_full_refresh_backfill_are_refreshed(database_url, engine, tmp_path):
+    """A backfill of full_refresh_job from the job's page: each run loads what is waiting but rebuilds only
+    its months, so its loads still need the refresh of the months they touched."""
+    with dg.instance_for_test() as instance:
+        tick = Ticker(instance, database_url)
+        tags = {**every_month_tags(), "dagster/backfill": "abcdefgh"}
+        run = create_run_for_test(
+            instance, job_name="full_refresh_job", status=dg.DagsterRunStatus.SUCCESS, tags=tags
+        )
+        _load(engine, tmp_path, "a.csv", line(invoice="1", date="2010-03-04 10:00:00"), run_id=run.run_id)
+        request = tick.request()
+        assert request.tags["dagster/asset_partition_range_start"] == "2010-03-01"
 
 
 def test_a_late_line_that_moves_a_customers_first_month_widens_the_range(database_url, engine, tmp_path):

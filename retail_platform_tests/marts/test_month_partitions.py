@@ -139,3 +139,20 @@ def test_a_run_of_refresh_marts_job_naming_months_rebuilds_those_months_only(eng
         backfill_run = {**january, BACKFILL_TAG: "abcdefgh"}
         assert job.execute_in_process(instance=instance, resources=resources, tags=backfill_run).success
         assert _descriptions(engine) == [("2010-01-01", "JANUARY"), ("2010-03-01", "EDITED")]
+
+
+def test_a_span_reaching_the_current_month_is_open_ended_and_wide_spans_are_more_than_two_months():
+    """Lines dated in next month (shop time ahead of UTC) have no partition yet: a run of the current month
+    must not clip them off. A day's refresh (one or two months) is not wide; a first refresh is."""
+    from retail_platform.defs.partitions import MonthSpan, next_month
+
+    current = date.fromisoformat(all_month_keys()[-1])
+    last_month = date.fromisoformat(all_month_keys()[-2])
+    assert MonthSpan(last_month, next_month(current), False).params == {
+        "month_start": last_month.isoformat(),
+        "month_end": "infinity",
+    }
+    assert MonthSpan(date(2010, 1, 1), date(2010, 3, 1), False).params["month_end"] == "2010-03-01"
+    assert not MonthSpan(date(2010, 1, 1), date(2010, 3, 1), False).wide
+    assert MonthSpan(date(2010, 1, 1), date(2010, 4, 1), False).wide
+    assert MonthSpan(date(2010, 1, 1), date(2010, 2, 1), True).wide

@@ -37,7 +37,7 @@ from retail_platform.defs.automation.jobs import (
     shop_extract_job,
 )
 from retail_platform.defs.automation.retries import decide, history, unfinished_runs
-from retail_platform.defs.partitions import month_range_tags
+from retail_platform.defs.partitions import is_full_refresh, month_range_tags
 from retail_platform.defs.resources import WarehouseResource
 from retail_platform.ingestion.changes import loads_after, refresh_months
 from retail_platform.settings import current_settings
@@ -106,11 +106,12 @@ def evaluate(
 
 
 def _by_full_refresh(context: dg.SensorEvaluationContext, run_id: str | None) -> bool:
-    """Whether a ledger row was written by a full refresh, whose own steps rebuilt everything after it."""
+    """Whether a ledger row was written by a full refresh, whose own steps rebuilt everything after it (not
+    by one run of a backfill of ``full_refresh_job``: it loads everything but rebuilds only its months)."""
     if not run_id:
         return False
     run = context.instance.get_run_by_id(run_id)
-    return run is not None and run.job_name == full_refresh_job.name
+    return run is not None and run.job_name == full_refresh_job.name and is_full_refresh(run.tags)
 
 
 @dg.sensor(

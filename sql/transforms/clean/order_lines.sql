@@ -61,6 +61,7 @@ GROUP BY 1, 2;
 
 -- Fresh planner statistics for the marts built next from these lines (a full refresh replaces every row).
 -- ANALYZE samples the table and takes a SHARE UPDATE EXCLUSIVE lock, which readers never wait for. A month
--- run skips these two statements (sql_assets.run_transform): it changes a few percent of the rows.
+-- run of one or two months skips these two statements (sql_assets.run_transform): it changes a few percent of
+-- the rows.
 ANALYZE clean.order_lines;
 ANALYZE clean.customer_months;
