@@ -18,13 +18,16 @@ def report(
     warehouse: WarehouseResource,
     alerting: AlertingResource,
     result: dg.AssetCheckResult,
+    resolve: bool = True,
 ) -> dg.AssetCheckResult:
-    """Raise or resolve the check's alert, then hand the result back to Dagster."""
+    """Raise or resolve the check's alert, then hand the result back to Dagster. ``resolve=False``: a pass
+    that does not clear an open alert (a check of some months says nothing of the months that failed)."""
     check_key = context.check_specs[0].key
     asset = check_key.asset_key.to_user_string()
     engine = warehouse.get_engine()
     if result.passed:
-        alerting.resolve(engine, kind="check_failure", asset_key=asset, check_name=check_key.name)
+        if resolve:
+            alerting.resolve(engine, kind="check_failure", asset_key=asset, check_name=check_key.name)
         return result
     details = result.metadata.get("details")
     detail_text = getattr(details, "value", details)
@@ -67,8 +70,10 @@ def sql_check(
     ) -> dg.AssetCheckResult:
         bound = params() if params else {}
         metadata: dict[str, object] = {}
+        every_month = True
         if monthly:
             months = checked_months(context.run.tags)
+            every_month = months.every
             bound |= months.params
             metadata["months_checked"] = "every month" if months.every else f"{months.start} .. {months.end}"
         with warehouse.get_engine().connect() as conn:
@@ -76,6 +81,7 @@ def sql_check(
         failed = int(row.failed_rows or 0)
         metadata |= {"failed_rows": failed, "details": dg.MetadataValue.text(str(row.details or ""))}
         result = dg.AssetCheckResult(passed=failed == 0, severity=severity, metadata=metadata)
-        return report(context, warehouse, alerting, result)
+        # a pass over some months does not resolve a failure found in others: a check of every month does
+        return report(context, warehouse, alerting, result, resolve=every_month)
 
     return _check

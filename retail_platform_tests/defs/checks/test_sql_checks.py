@@ -187,6 +187,34 @@ def test_clean_checks_look_only_at_the_months_their_run_rebuilt(warehouse, check
         assert not every.passed
 
 
+def test_a_pass_over_other_months_leaves_a_monthly_checks_alert_open(warehouse):
+    """Issue 12's month-scoped clean checks: a refresh of April passing says nothing of March's bad line."""
+    from retail_platform.defs.partitions import month_range_tags
+
+    key = dg.AssetCheckKey(CLEAN, "clean_amount_consistent")
+    with warehouse.engine.connect() as conn:
+        month = conn.execute(
+            text(f"SELECT invoice_month FROM clean.order_lines WHERE line_id = {FIRST_LINE}")
+        ).scalar_one()
+        other = conn.execute(
+            text("SELECT max(invoice_month) FROM clean.order_lines WHERE invoice_month <> :m"), {"m": month}
+        ).scalar_one()
+    warehouse.sql(f"UPDATE clean.order_lines SET amount = amount + 1 WHERE line_id = {FIRST_LINE}")
+    assert not warehouse.run_check(key).passed
+
+    def open_alerts() -> int:
+        with warehouse.engine.connect() as conn:
+            return conn.execute(
+                text("SELECT count(*) FROM ops.alerts WHERE resolved_at IS NULL")
+            ).scalar_one()
+
+    assert warehouse.run_check(key, tags=month_range_tags(other, other)).passed
+    assert open_alerts() == 1
+    warehouse.sql(f"UPDATE clean.order_lines SET amount = quantity * unit_price WHERE line_id = {FIRST_LINE}")
+    assert warehouse.run_check(key).passed
+    assert open_alerts() == 0
+
+
 def test_passing_again_resolves_the_alert(warehouse):
     key = dg.AssetCheckKey(CLEAN, "clean_amount_consistent")
     warehouse.sql(f"UPDATE clean.order_lines SET amount = amount + 1 WHERE line_id = {FIRST_LINE}")
