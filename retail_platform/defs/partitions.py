@@ -33,6 +33,7 @@ MONTHS = dg.MonthlyPartitionsDefinition(start_date=MONTHS_START, end_offset=1)
 SINGLE_RUN = dg.BackfillPolicy.single_run()
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
+PARTITION_TAG = "dagster/partition"  # a run of one partition
 FULL_REFRESH_TAG = "retail/full_refresh"  # "1": rebuild every month that holds data, whatever the range says
 BACKFILL_TAG = "dagster/backfill"  # a run of a backfill: its months are the ones the backfill chose
 # What a full refresh's transforms receive: every month, so the tables end up holding exactly what raw holds.
@@ -103,30 +104,24 @@ def is_full_refresh(tags: Mapping[str, str]) -> bool:
 
 def run_months(context: dg.AssetExecutionContext) -> MonthSpan:
     """The months this run rebuilds (every month that holds data for a full refresh or a run naming none)."""
+    return months_of_run(context.run.tags)
+
+
+def months_of_run(tags: Mapping[str, str]) -> MonthSpan:
+    """The months a run covers, read from its tags: a partition range, one partition, or every month for a
+    full refresh or a run naming none. The assets rebuild them (``run_months``) and the checks of a monthly
+    table look at them (a check's context has no partition of its own): a day's refresh at 10,673,710 lines
+    then checks its two months, not every line (issue 12)."""
     keys = all_month_keys()
     first, after_last = date.fromisoformat(keys[0]), next_month(date.fromisoformat(keys[-1]))
-    if is_full_refresh(context.run.tags) or not (
-        context.has_partition_key or context.has_partition_key_range
-    ):
-        return MonthSpan(first, after_last, True)
-    window = context.partition_time_window
-    start, end = window.start.date(), window.end.date()
-    # A backfill of every partition is a full refresh too; a job's default range computed when the code
-    # location loaded may end a month early after a month boundary: still every month.
-    every = start <= first and end >= date.fromisoformat(keys[-1])
-    return MonthSpan(start, end, every)
-
-
-def checked_months(tags: dict[str, str]) -> MonthSpan:
-    """The months a check of a monthly table looks at: the months its run rebuilt, read from the run's tags
-    (a check's context has no partition of its own); every month for a full refresh or a run naming none.
-    A day's refresh at 10,673,710 lines then checks its two months, not every line (issue 12)."""
-    keys = all_month_keys()
-    start = tags.get(RANGE_START_TAG) or tags.get("dagster/partition")
+    start = tags.get(RANGE_START_TAG) or tags.get(PARTITION_TAG)
     end = tags.get(RANGE_END_TAG) or start
     if is_full_refresh(tags) or not start or not end:
-        return MonthSpan(date.fromisoformat(keys[0]), next_month(date.fromisoformat(keys[-1])), True)
-    return MonthSpan(date.fromisoformat(start), next_month(date.fromisoformat(end)), False)
+        return MonthSpan(first, after_last, True)
+    # A backfill of every partition is a full refresh too; a job's default range computed when the code
+    # location loaded may end a month early after a month boundary: still every month.
+    every = start <= keys[0] and end >= keys[-2 if len(keys) > 1 else -1]
+    return MonthSpan(date.fromisoformat(start), next_month(date.fromisoformat(end)), every)
 
 
 def month_keys_between(first: date | None, last: date | None) -> list[str]:

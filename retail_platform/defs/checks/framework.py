@@ -7,7 +7,7 @@ import dagster as dg
 from sqlalchemy import text
 
 from retail_platform.defs.alerting import AlertingResource
-from retail_platform.defs.partitions import checked_months
+from retail_platform.defs.partitions import months_of_run
 from retail_platform.defs.resources import WarehouseResource
 from retail_platform.monitoring.alerts import Alert
 from retail_platform.warehouse.sql_files import read_sql
@@ -61,7 +61,7 @@ def sql_check(
     """A check whose logic is ``sql/checks/<name>.sql``: one row with ``failed_rows`` and ``details``.
 
     ``monthly``: the SQL takes ``:month_start`` / ``:month_end`` and checks only the months its run rebuilt
-    (``partitions.checked_months``), so its cost grows with the change, not the history."""
+    (``partitions.months_of_run``), so its cost grows with the change, not the history."""
     read_sql(f"checks/{name}.sql")  # a missing file fails at import, not at run time
 
     @dg.asset_check(asset=asset, name=name, description=description, blocking=blocking)
@@ -72,7 +72,7 @@ def sql_check(
         metadata: dict[str, object] = {}
         every_month = True
         if monthly:
-            months = checked_months(context.run.tags)
+            months = months_of_run(context.run.tags)
             every_month = months.every
             bound |= months.params
             metadata["months_checked"] = "every month" if months.every else f"{months.start} .. {months.end}"
