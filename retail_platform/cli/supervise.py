@@ -106,16 +106,24 @@ def serve(command: list[str], env: dict[str, str], grace: float = GRACE_SECONDS)
             if started:  # still handling stop requests: one arriving now must not kill this process
                 _stop_leftovers(started[0], known, grace)
         finally:
-            # Once told to stop, this process is on its way out: one more request (Ctrl-C, then `kill PID` a
-            # few seconds later) is absorbed instead of turning a clean stop into death by signal; a third
-            # finds the previous handlers again, so a hang on the way out can still be interrupted.
-            def absorb_one(_signum: int, _frame: object) -> None:
-                for sig, handler in previous.items():
-                    signal.signal(sig, handler)
-
-            for sig, handler in previous.items():
-                signal.signal(sig, absorb_one if requested else handler)
+            _restore_handlers(previous, absorb_one=bool(requested))
     return 0 if requested else code
+
+
+def _restore_handlers(previous: dict, absorb_one: bool) -> None:
+    """Put the previous signal handlers back. ``absorb_one``: this process was told to stop and is on its way
+    out, so one more request (Ctrl-C, then `kill PID` a few seconds later) is absorbed instead of turning a
+    clean stop into death by signal; the next finds the previous handlers, so a hang can still be stopped."""
+
+    def restore(_signum: int | None = None, _frame: object = None) -> None:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+    if not absorb_one:
+        restore()
+        return
+    for sig in previous:
+        signal.signal(sig, restore)
 
 
 def _stop_leftovers(child: subprocess.Popen, known: set[Pid], grace: float) -> None:
