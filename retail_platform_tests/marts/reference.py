@@ -13,6 +13,7 @@ Two kinds of columns are not plain sums, counts or picks, and follow the marts' 
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, localcontext
@@ -62,6 +63,11 @@ def invoice_amounts(lines: pd.DataFrame) -> list[tuple]:
     """SPEC 4.1: per invoice with a line of amount > 0, the sum of those lines' amounts."""
     positive = lines[lines["amount"] > 0]
     return [(invoice, _total(group)) for invoice, group in positive.groupby("invoice_no")["amount"]]
+
+
+def invoice_amount_counts(lines: pd.DataFrame) -> list[tuple]:
+    """Each distinct invoice amount (SPEC 4.1) with how many invoices have it."""
+    return sorted(Counter(amount for _invoice, amount in invoice_amounts(lines)).items())
 
 
 def invoice_amount_stats(lines: pd.DataFrame) -> list[tuple]:
@@ -181,7 +187,7 @@ DEFINITIONS = {
     "queries/rfm_customer_facts.sql": Definition(
         _query("rfm_customer_facts"), rfm_customer_facts, ordered=True
     ),
-    "queries/invoice_amounts.sql": Definition(_query("invoice_amounts"), invoice_amounts),
+    "queries/invoice_amounts.sql": Definition(_query("invoice_amounts"), invoice_amount_counts),
 }
 
 

@@ -42,6 +42,7 @@ TABLES = {
     "clean.invoice_facts": "month, invoice_no, customer_id, country",
     "clean.product_months": "month, stock_code",
     "clean.product_descriptions": "month, stock_code, description",
+    "clean.invoice_amount_counts": "amount",
     "marts.monthly_kpis": "month",
     "marts.daily_sales": "day",
     "marts.invoice_amount_stats": "variant",

@@ -86,27 +86,28 @@ def assert_stats_equal(actual: dict[str, dict], expected: dict[str, dict[str, fl
             assert float(got[column]) == pytest.approx(want[column], rel=1e-9, abs=1e-12), (variant, column)
 
 
-def test_invoice_amounts_query_sums_positive_lines_only(engine):
+def test_invoice_amount_counts_count_the_positive_lines_sums(engine):
     insert_clean(engine, HAND_MADE)
-    actual = fetch(engine, read_sql("queries/invoice_amounts.sql")).set_index("invoice_no")["amount"]
-    expected = spec_invoice_amounts(HAND_MADE)
-    assert actual.sort_index().to_dict() == expected.to_dict()
-    assert sorted(expected.tolist()) == sorted(Decimal(amount) for amount in HAND_AMOUNTS)
-    assert not {"C2", "4", "A10"} & set(actual.index)
+    counts = fetch(engine, read_sql("queries/invoice_amounts.sql"))
+    actual = {amount: n for amount, n in zip(counts["amount"], counts["invoices"], strict=True)}
+    expected = spec_invoice_amounts(HAND_MADE).value_counts().to_dict()
+    assert actual == expected
+    assert sorted(expected) == sorted({Decimal(amount) for amount in HAND_AMOUNTS})
+    assert actual[Decimal("7")] == 2 and actual[Decimal("20")] == 2
 
 
-def test_the_chart_reads_the_same_amounts_through_copy(engine, database_url):
-    """The distribution chart streams the query's amounts with COPY (``defs/charts/assets._read_column``)."""
-    from retail_platform.defs.charts.assets import _read_column
+def test_the_chart_reads_every_invoice_amount_through_copy(engine, database_url):
+    """The distribution chart streams the counts with COPY (``defs/charts/assets.invoice_amounts``) and
+    repeats each amount as many times as invoices have it."""
+    from retail_platform.defs.charts.assets import invoice_amounts
     from retail_platform.defs.resources import WarehouseResource
 
     insert_clean(engine, HAND_MADE)
-    query = read_sql("queries/invoice_amounts.sql")
-    amounts = _read_column(WarehouseResource(url=database_url), query, "amount")
+    amounts = invoice_amounts(WarehouseResource(url=database_url))
     assert sorted(amounts.tolist()) == sorted(float(a) for a in spec_invoice_amounts(HAND_MADE))
     with engine.begin() as conn:
-        conn.execute(text("DELETE FROM clean.invoice_facts"))
-    assert _read_column(WarehouseResource(url=database_url), query, "amount").size == 0
+        conn.execute(text("DELETE FROM clean.invoice_amount_counts"))
+    assert invoice_amounts(WarehouseResource(url=database_url)).size == 0
 
 
 def test_hand_made_invoices(engine):

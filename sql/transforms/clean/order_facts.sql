@@ -7,6 +7,30 @@
 -- Every fact is grouped by the line's month first, so a month's rows depend on that month's lines alone,
 -- and summing a fact over months is exact (see migration 018 for the distinct counts).
 
+-- clean.invoice_amount_counts (migration 020) follows the invoices of the months: each takes its old amount
+-- out of the counts before their facts are rebuilt, and puts its new amount in after. An invoice is one of
+-- them when it has facts in the months before (is_new false) or only after the rebuild (is_new true: its old
+-- amount is that of its facts in other months, taken out after the rebuild, which leaves those untouched).
+CREATE TEMPORARY TABLE rebuilt_invoices (invoice_no text PRIMARY KEY, is_new boolean NOT NULL) ON COMMIT DROP;
+
+INSERT INTO rebuilt_invoices (invoice_no, is_new)
+SELECT DISTINCT invoice_no, false
+FROM clean.invoice_facts
+WHERE month >= CAST(:month_start AS date)
+  AND month < CAST(:month_end AS date);
+
+WITH old_amounts AS (
+    SELECT sum(f.positive_amount) AS amount
+    FROM clean.invoice_facts AS f
+    JOIN rebuilt_invoices AS r USING (invoice_no)
+    WHERE f.positive_lines > 0
+    GROUP BY f.invoice_no
+)
+UPDATE clean.invoice_amount_counts AS c
+SET invoices = c.invoices - o.n
+FROM (SELECT amount, count(*) AS n FROM old_amounts GROUP BY amount) AS o
+WHERE c.amount = o.amount;
+
 -- clean.invoice_facts: one invoice x month x customer x country. The flags are functions of invoice_no,
 -- grouped on for free. A purchase line is an RFM input line: the filter of the view clean.purchase_lines
 -- (migration 017), repeated here (the tests compare both).
@@ -40,6 +64,41 @@ CROSS JOIN LATERAL (
 WHERE l.invoice_month >= CAST(:month_start AS date)
   AND l.invoice_month < CAST(:month_end AS date)
 GROUP BY l.invoice_month, l.invoice_no, l.customer_id, l.country, l.is_cancellation, l.is_adjustment;
+
+INSERT INTO rebuilt_invoices (invoice_no, is_new)
+SELECT DISTINCT invoice_no, true
+FROM clean.invoice_facts
+WHERE month >= CAST(:month_start AS date)
+  AND month < CAST(:month_end AS date)
+ON CONFLICT (invoice_no) DO NOTHING;
+
+WITH old_amounts AS (
+    SELECT sum(f.positive_amount) AS amount
+    FROM clean.invoice_facts AS f
+    JOIN rebuilt_invoices AS r USING (invoice_no)
+    WHERE r.is_new
+      AND f.positive_lines > 0
+      AND NOT (f.month >= CAST(:month_start AS date) AND f.month < CAST(:month_end AS date))
+    GROUP BY f.invoice_no
+)
+UPDATE clean.invoice_amount_counts AS c
+SET invoices = c.invoices - o.n
+FROM (SELECT amount, count(*) AS n FROM old_amounts GROUP BY amount) AS o
+WHERE c.amount = o.amount;
+
+INSERT INTO clean.invoice_amount_counts AS c (amount, invoices)
+SELECT amount, count(*)
+FROM (
+    SELECT sum(f.positive_amount) AS amount
+    FROM clean.invoice_facts AS f
+    JOIN rebuilt_invoices AS r USING (invoice_no)
+    WHERE f.positive_lines > 0
+    GROUP BY f.invoice_no
+) AS new_amounts
+GROUP BY amount
+ON CONFLICT (amount) DO UPDATE SET invoices = c.invoices + excluded.invoices;
+
+DELETE FROM clean.invoice_amount_counts WHERE invoices = 0;
 
 -- clean.product_months: one product x month, product lines only (not a non-product code, not an adjustment:
 -- the top_products filter). One sort of the month's product lines by product, the distinct invoices and
@@ -80,3 +139,10 @@ WHERE l.invoice_month >= CAST(:month_start AS date)
   AND NOT l.is_adjustment
   AND l.description IS NOT NULL
 GROUP BY l.invoice_month, l.stock_code, l.description;
+
+-- A full refresh (or a run of more than two months) refreshes the facts' statistics; a day's refresh leaves
+-- that to autovacuum (sql_assets.run_transform), which a server may have turned off.
+ANALYZE clean.invoice_facts;
+ANALYZE clean.product_months;
+ANALYZE clean.product_descriptions;
+ANALYZE clean.invoice_amount_counts;
