@@ -69,7 +69,7 @@ def run_day_scenario(
             progress(
                 f"{day.name}: {result.lines_loaded:,} lines loaded in {load_s:.2f} s; refresh of "
                 f"{tags['dagster/asset_partition_range_start']}..{tags['dagster/asset_partition_range_end']} "
-                f"{seconds:.1f} s ({'ok' if ok_day else 'FAILED'})"
+                f"{seconds:.1f} s ({'ok' if ok_day else 'FAILED'}); slowest steps: {_slowest(steps)}"
             )
             runs.append({"load_s": load_s, "refresh_s": seconds, "steps": steps, "ok": ok_day})
         settle(url)
@@ -95,6 +95,11 @@ def run_day_scenario(
         "predictions_refit_s": refit_s,
         "all_ok": ok and full_ok and refit_ok and all(run["ok"] for run in runs),
     }
+
+
+def _slowest(steps: dict[str, float], count: int = 4) -> str:
+    top = sorted(steps.items(), key=lambda item: -item[1])[:count]
+    return ", ".join(f"{name} {seconds:.1f} s" for name, seconds in top)
 
 
 def format_day(summary: dict) -> str:

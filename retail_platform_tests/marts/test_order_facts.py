@@ -14,6 +14,7 @@ from sqlalchemy import Engine, text
 from retail_platform.defs.partitions import MonthSpan
 from retail_platform.defs.sql_assets import run_transform
 from retail_platform.warehouse.migrations import migrate
+from retail_platform.warehouse.sql_files import read_sql
 from retail_platform_tests import marts
 from retail_platform_tests.marts import (
     Line,
@@ -192,3 +193,13 @@ def test_the_migration_builds_the_facts_of_lines_already_there(engine, monkeypat
     build_facts(engine)
     assert migrated == _facts(engine)
     assert migrated["clean.invoice_facts"] and migrated["clean.product_months"]
+
+
+@pytest.mark.parametrize("seed", [5, 6])
+def test_the_row_count_from_the_facts_is_the_count_of_lines(engine, seed):
+    """clean/order_lines reports its row count from the invoice facts (``queries/order_lines_row_count.sql``)."""
+    insert_clean(engine, random_lines(seed, invoices=60))
+    with engine.connect() as conn:
+        counted = conn.execute(text("SELECT count(*) FROM clean.order_lines")).scalar_one()
+        from_facts = conn.execute(text(read_sql("queries/order_lines_row_count.sql"))).scalar_one()
+    assert counted > 0 and from_facts == counted

@@ -28,8 +28,8 @@ def png_problem(path: Path) -> str | None:
     return None
 
 
-def _png_check(chart: dg.AssetsDefinition) -> dg.AssetChecksDefinition:
-    name = chart.key.path[-1]
+def _png_check(chart: dg.AssetKey) -> dg.AssetChecksDefinition:
+    name = chart.path[-1]
 
     @dg.asset_check(
         asset=chart, name="png_valid", description="The chart's PNG file exists and is a valid image."
@@ -51,15 +51,4 @@ def _png_check(chart: dg.AssetsDefinition) -> dg.AssetChecksDefinition:
     return _check
 
 
-def _chart_assets() -> list[dg.AssetsDefinition]:
-    """Every chart asset of the module, alone or in a module-level list (as Dagster's loader finds them)."""
-    found = []
-    for value in vars(chart_assets).values():
-        for item in value if isinstance(value, list) else [value]:
-            if isinstance(item, dg.AssetsDefinition):
-                found.append(item)
-    return found
-
-
-CHART_ASSETS = _chart_assets()
-png_checks = [_png_check(chart) for chart in CHART_ASSETS]
+png_checks = [_png_check(chart.key) for chart in chart_assets.CHARTS]

@@ -15,6 +15,7 @@ order_lines = sql_table_asset(
     order_by="line_id",
     month_column="invoice_month",
     facts=("clean.order_facts",),
+    row_count_query="order_lines_row_count",
     description="One valid invoice line (grain: a raw.transactions line), typed, with amount = quantity x "
     "unit_price and the flags is_cancellation (invoice 'C...'), is_adjustment (invoice 'A...') and "
     "is_non_product (postage, fees, manual entries, tests, vouchers). Partitioned by calendar month of "

@@ -84,4 +84,4 @@ with warnings.catch_warnings():
     prediction_schema_checks = list(dg.build_column_schema_change_checks(assets=PREDICTION_MARTS))
 
 prediction_row_drop_checks = [history._row_drop_check(key) for key in PREDICTION_MARTS]
-prediction_png_checks = [chart_checks._png_check(prediction_charts.clv_purchases_by_decile)]
+prediction_png_checks = [chart_checks._png_check(prediction_charts.clv_purchases_by_decile.key)]

@@ -4,14 +4,15 @@ import dagster as dg
 import nbformat
 import pytest
 
-from retail_platform.defs.checks.charts import CHART_ASSETS, png_problem
+from retail_platform.defs.charts.assets import CHARTS
+from retail_platform.defs.checks.charts import png_problem
 
 MONTHLY_KPIS = dg.AssetKey(["marts", "monthly_kpis"])
 
 
 @pytest.mark.parametrize("damage", ["missing", "empty", "not_png", "truncated"])
 def test_png_check_passes_on_the_rendered_chart_and_fails_when_damaged(warehouse, damage):
-    chart = CHART_ASSETS[0].key
+    chart = CHARTS[0].key
     key = dg.AssetCheckKey(chart, "png_valid")
     assert warehouse.run_check(key).passed
 
@@ -31,7 +32,7 @@ def test_png_check_passes_on_the_rendered_chart_and_fails_when_damaged(warehouse
 
 
 def test_png_problem_accepts_every_rendered_chart(warehouse):
-    for chart in CHART_ASSETS:
+    for chart in CHARTS:
         assert png_problem(warehouse.home / "charts" / f"{chart.key.path[-1]}.png") is None
 
 
