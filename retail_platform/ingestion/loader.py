@@ -53,6 +53,7 @@ import zipfile
 import zlib
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -184,6 +185,18 @@ def record_refusal(
     return result
 
 
+@dataclass(frozen=True)
+class LoadOptions:
+    """How a load runs, whatever its source (a file, an extract of the shop's database): the Dagster run it is
+    part of (for the ledger), the share of invalid lines that rejects the whole source, where progress goes,
+    and the plausible dates and magnitudes (``None``: the defaults)."""
+
+    run_id: str | None = None
+    max_rejected_share: float = DEFAULT_MAX_REJECTED_SHARE
+    progress: Progress = log.info
+    plausibility: PlausibilitySettings | None = None
+
+
 def load_file(
     engine: Engine,
     path: Path,
@@ -232,6 +245,7 @@ def load_file(
 
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="retail-digest") as pool:
         digest = pool.submit(file_digest, path)
+        options = LoadOptions(run_id, max_rejected_share, progress or log.info, plausibility)
         return load_exports(
             engine,
             path.name,
@@ -239,11 +253,8 @@ def load_file(
             fingerprint=lambda: digest.result()[0],
             size_bytes=info.st_size,
             source_format=fmt,
-            run_id=run_id,
-            max_rejected_share=max_rejected_share,
-            progress=progress,
             file_identity=identity,
-            plausibility=plausibility,
+            options=options,
         )
 
 
@@ -255,18 +266,15 @@ def load_exports(
     fingerprint: str | Callable[[], str],
     size_bytes: int,
     source_format: str | None,
-    run_id: str | None = None,
-    max_rejected_share: float = DEFAULT_MAX_REJECTED_SHARE,
-    progress: Progress | None = None,
     file_identity: str | None = None,
-    plausibility: PlausibilitySettings | None = None,
+    options: LoadOptions = LoadOptions(),
 ) -> LoadResult:
     """Load rows from any source (a file, an extract of the shop's database) under the same exactly-once
     identity, atomically, with a ledger row named ``name``. ``fingerprint`` (a sha256 of the content) lets
     an identical source be recognised as a duplicate without reading it; a callable is asked for it only when
     a source of the same size was loaded before, or at the end for the ledger. ``exports`` is called at most
     once."""
-    progress = progress or log.info
+    run_id, progress = options.run_id, options.progress
     started = datetime.now(UTC)
     clock = time.perf_counter()
     pending = fingerprint if callable(fingerprint) else None
@@ -295,9 +303,7 @@ def load_exports(
             if pending is not None and same_size_loaded(conn, size_bytes):
                 resolve_fingerprint()
             if result.sha256 == _PENDING or not record_duplicate(conn, result, started, run_id):
-                _load_new(
-                    conn, name, exports, result, started, run_id, max_rejected_share, progress, plausibility
-                )
+                _load_new(conn, name, exports, result, started, options)
                 resolve_fingerprint()
                 update_load(conn, result)
     except FileRejected as rejection:
@@ -325,15 +331,12 @@ def _load_new(
     exports: Callable[[], Iterator[Export]],
     result: LoadResult,
     started: datetime,
-    run_id: str | None,
-    max_rejected_share: float,
-    progress: Progress,
-    plausibility: PlausibilitySettings | None = None,
+    options: LoadOptions,
 ) -> None:
-    result.load_id = insert_load(conn, result, started, run_id)
+    result.load_id = insert_load(conn, result, started, options.run_id)
     run_script(conn, read_sql("ingestion/01_create_stage.sql"))
-    bounds = LoadBounds.at(plausibility)
-    blocks = BlockLoader(conn, name, result.load_id, progress, result.size_bytes, bounds)
+    bounds = LoadBounds.at(options.plausibility)
+    blocks = BlockLoader(conn, name, result.load_id, options.progress, result.size_bytes, bounds)
     try:
         for export in exports():
             blocks.load_export(export)
@@ -352,7 +355,7 @@ def _load_new(
         raise FileRejected("no lines: the file has a header but no data lines (an export cut short?)")
     result.rejected_samples = rejected_samples(conn, result.load_id)
     result.months_touched = sorted(blocks.months)
-    _settle(conn, result, blocks.lines_loaded, max_rejected_share)
+    _settle(conn, result, blocks.lines_loaded, options.max_rejected_share)
     if blocks.notes:  # sheets skipped as not tables of transactions
         result.error = "; ".join([*filter(None, [result.error]), *blocks.notes])
 

@@ -33,7 +33,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Connection, Engine, text
 
-from retail_platform.ingestion.loader import LoadResult, load_exports
+from retail_platform.ingestion.loader import LoadOptions, LoadResult, load_exports
 from retail_platform.ingestion.readers import Export
 from retail_platform.warehouse.connection import libpq_url, redact
 from retail_platform.warehouse.sql_files import read_sql
@@ -253,7 +253,8 @@ def extract_shop(
             )
             if reset:
                 progress(f"shop extract from {source_url}: {reset}")
-            _load_changes(shop, warehouse_engine, result, watermark, run_id, max_rejected_share, progress)
+            options = LoadOptions(run_id, max_rejected_share, progress)
+            _load_changes(shop, warehouse_engine, result, watermark, options)
             shop.rollback()
         if result.ok:
             _store_watermark(warehouse_engine, result, identity, watermark)
@@ -271,9 +272,7 @@ def _load_changes(
     warehouse_engine: Engine,
     result: ExtractResult,
     watermark: Watermark | None,
-    run_id: str | None,
-    max_rejected_share: float,
-    progress: Progress,
+    options: LoadOptions,
 ) -> None:
     """Fingerprint the orders changed since ``result.mark_before`` and load their lines as one export."""
     mark = result.mark_before
@@ -287,7 +286,7 @@ def _load_changes(
         return
     started = datetime.now(UTC)
     name = f"oltp:{shop.engine.url.database}@{started:%Y-%m-%dT%H:%M:%SZ}"
-    progress(
+    options.progress(
         f"{name}: {result.orders:,} order(s) changed since the mark, {result.lines:,} line(s) "
         f"(invoices {result.invoices[0]}..{result.invoices[1]})"
     )
@@ -302,9 +301,7 @@ def _load_changes(
         fingerprint=fingerprint,
         size_bytes=size,
         source_format=SOURCE_FORMAT,
-        run_id=run_id,
-        max_rejected_share=max_rejected_share,
-        progress=progress,
+        options=options,
     )
     result.status = result.load.status
 

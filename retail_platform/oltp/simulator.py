@@ -48,19 +48,26 @@ class Basket:
 
 @dataclass
 class SimulationStats:
-    orders: int = 0
+    """What a simulation wrote. Every order is a sale or the cancellation of one; the counts of orders and
+    cancellations are derived, so they cannot disagree with what was written."""
+
     sales: int = 0
-    cancellations: int = 0
     lines: int = 0
+    cancelled_orders: list[str] = field(default_factory=list)  # the cancellations' invoice numbers
     first_invoice: str | None = None
     last_invoice: str | None = None
     seconds: float = 0.0
-    cancelled_orders: list[str] = field(default_factory=list)
+
+    @property
+    def cancellations(self) -> int:
+        return len(self.cancelled_orders)
+
+    @property
+    def orders(self) -> int:
+        return self.sales + self.cancellations
 
     def add(self, other: SimulationStats) -> None:
-        self.orders += other.orders
         self.sales += other.sales
-        self.cancellations += other.cancellations
         self.lines += other.lines
         self.first_invoice = self.first_invoice or other.first_invoice
         self.last_invoice = other.last_invoice or self.last_invoice
@@ -230,22 +237,20 @@ class ShopSimulator:
                 if candidates:
                     target = candidates.pop(int(self.rng.integers(len(candidates))))
                     invoice, lines = self._cancel(conn, target)
-                    stats.cancellations += 1
                     stats.lines += lines
                     stats.cancelled_orders.append(invoice)
-                    self._count(stats, invoice)
+                    self._note_invoice(stats, invoice)
                     continue
             invoice, lines, order_id = self._sale(conn, next(self._baskets))
             if candidates is not None:
                 candidates.insert(0, order_id)
             stats.sales += 1
             stats.lines += lines
-            self._count(stats, invoice)
+            self._note_invoice(stats, invoice)
         return stats
 
     @staticmethod
-    def _count(stats: SimulationStats, invoice: str) -> None:
-        stats.orders += 1
+    def _note_invoice(stats: SimulationStats, invoice: str) -> None:
         stats.first_invoice = stats.first_invoice or invoice
         stats.last_invoice = invoice
 

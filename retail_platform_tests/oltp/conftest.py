@@ -13,12 +13,12 @@ from retail_platform.warehouse.connection import engine_for, scratch_database
 
 @pytest.fixture
 def shop_url(server_url: str) -> Iterator[str]:
+    """A brand-new shop database with the shop's schema, dropped after the test."""
     with scratch_database(server_url, prefix="rp_shop") as url:
+        apply_shop_schema(engine_for(url))
         yield url
 
 
 @pytest.fixture
 def shop(shop_url: str) -> Engine:
-    engine = engine_for(shop_url)
-    apply_shop_schema(engine)
-    return engine
+    return engine_for(shop_url)

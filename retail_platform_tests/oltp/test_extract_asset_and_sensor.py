@@ -14,6 +14,7 @@ from retail_platform.defs.ingestion.oltp_assets import RAW_SHOP_ORDERS, shop_ord
 from retail_platform.defs.resources import ShopDatabaseResource, WarehouseResource
 from retail_platform.oltp.extract import extract_shop
 from retail_platform.oltp.simulator import ShopSimulator
+from retail_platform.warehouse.connection import scratch_database
 
 
 def _materialize(database_url: str, shop_url: str | None = None) -> dg.ExecuteInProcessResult:
@@ -53,17 +54,17 @@ def test_the_extract_asset_loads_new_orders_once_and_reconciles(shop_url, shop, 
     assert check.passed and check.metadata["shop_lines_up_to_mark"].value == placed.lines
 
 
-def test_a_configured_shop_without_its_schema_fails_the_extract(shop_url, database_url, engine):
-    # the database exists, its schema was never applied
-    result = dg.materialize(
-        [shop_orders],
-        resources={
-            "warehouse": WarehouseResource(url=database_url),
-            "shop": ShopDatabaseResource(url=shop_url),
-        },
-        instance=dg.DagsterInstance.ephemeral(),
-        raise_on_error=False,
-    )
+def test_a_configured_shop_without_its_schema_fails_the_extract(server_url, database_url, engine):
+    with scratch_database(server_url, prefix="rp_shop_bare") as bare_url:  # exists, its schema never applied
+        result = dg.materialize(
+            [shop_orders],
+            resources={
+                "warehouse": WarehouseResource(url=database_url),
+                "shop": ShopDatabaseResource(url=bare_url),
+            },
+            instance=dg.DagsterInstance.ephemeral(),
+            raise_on_error=False,
+        )
     assert not result.success
 
 

@@ -60,6 +60,7 @@ from retail_platform.defs.automation.batch_tags import (
 )
 from retail_platform.defs.automation.jobs import full_refresh_job, load_file_job
 from retail_platform.defs.automation.retries import decide, history, unfinished_runs
+from retail_platform.defs.automation.sensor_policy import running_sensor
 from retail_platform.defs.ingestion.assets import LandingLoadConfig
 from retail_platform.defs.resources import RetailPathsResource
 from retail_platform.ingestion.loader import file_digest
@@ -284,11 +285,10 @@ def _explain(batch: _Batch, in_flight: list[dg.RunRecord], bounds: Limits, notes
         )
 
 
-@dg.sensor(
-    name="landing_file_sensor",
+@running_sensor(
+    "landing_file_sensor",
     job=load_file_job,
-    minimum_interval_seconds=SETTINGS.interval_seconds,
-    default_status=dg.DefaultSensorStatus.RUNNING,
+    interval_seconds=SETTINGS.interval_seconds,
     description="Loads each complete file that lands in the landing folder exactly once: one run of "
     f"load_file_job per tick for every ready file (at most {SETTINGS.max_batch_files} files, "
     f"{SETTINGS.max_batch_bytes:,} bytes), each file in its own transaction; temporary names are ignored "

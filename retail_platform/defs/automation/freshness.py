@@ -6,6 +6,7 @@ from datetime import timedelta
 import dagster as dg
 
 from retail_platform.defs.alerting import AlertingResource
+from retail_platform.defs.automation.sensor_policy import running_sensor
 from retail_platform.defs.predictions.checks import PREDICTION_MARTS
 from retail_platform.defs.resources import WarehouseResource
 from retail_platform.monitoring.alerts import Alert
@@ -34,10 +35,9 @@ def freshness_policy_for(spec: dg.AssetSpec, checks: CheckSettings) -> dg.AssetS
     return spec
 
 
-@dg.sensor(
-    name="stale_assets_sensor",
-    minimum_interval_seconds=300,
-    default_status=dg.DefaultSensorStatus.RUNNING,
+@running_sensor(
+    "stale_assets_sensor",
+    interval_seconds=300,
     description="Raises a stale_asset alert for every asset past its freshness window; resolves it when the "
     "asset is fresh again.",
 )

@@ -16,6 +16,7 @@ import dagster as dg
 
 from retail_platform.defs.automation.jobs import full_refresh_job, shop_extract_job
 from retail_platform.defs.automation.retries import decide, history, unfinished_runs
+from retail_platform.defs.automation.sensor_policy import running_sensor
 from retail_platform.defs.resources import ShopDatabaseResource, WarehouseResource
 from retail_platform.oltp.connection import database_exists, schema_applied
 from retail_platform.oltp.extract import pending_changes
@@ -68,11 +69,10 @@ def evaluate(
     )
 
 
-@dg.sensor(
-    name="shop_orders_sensor",
+@running_sensor(
+    "shop_orders_sensor",
     job=shop_extract_job,
-    minimum_interval_seconds=SETTINGS.interval_seconds,
-    default_status=dg.DefaultSensorStatus.RUNNING,
+    interval_seconds=SETTINGS.interval_seconds,
     description="Runs the incremental extract of the shop's OLTP database when it has orders written since "
     "the high-water mark.",
 )

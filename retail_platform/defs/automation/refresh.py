@@ -37,6 +37,7 @@ from retail_platform.defs.automation.jobs import (
     shop_extract_job,
 )
 from retail_platform.defs.automation.retries import decide, history, unfinished_runs
+from retail_platform.defs.automation.sensor_policy import running_sensor
 from retail_platform.defs.partitions import is_full_refresh, month_range_tags
 from retail_platform.defs.resources import WarehouseResource
 from retail_platform.ingestion.changes import loads_after, refresh_months
@@ -114,11 +115,10 @@ def _by_full_refresh(context: dg.SensorEvaluationContext, run_id: str | None) ->
     return run is not None and run.job_name == full_refresh_job.name and is_full_refresh(run.tags)
 
 
-@dg.sensor(
-    name="downstream_refresh_sensor",
+@running_sensor(
+    "downstream_refresh_sensor",
     job=refresh_marts_job,
-    minimum_interval_seconds=current_settings().refresh_interval_seconds,
-    default_status=dg.DefaultSensorStatus.RUNNING,
+    interval_seconds=current_settings().refresh_interval_seconds,
     description="After loads (files or shop extracts), rebuilds the months they touched (and the months that "
     "depend on them) of the monthly assets and facts, then the global marts and charts (the predictions are "
     "refitted daily): one run per burst of loads, read from the load ledger.",

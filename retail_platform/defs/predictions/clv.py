@@ -5,25 +5,15 @@ import pandas as pd
 
 from retail_platform.analytics import clv
 from retail_platform.defs.cleaning import assets as cleaning
+from retail_platform.defs.predictions import common
 from retail_platform.defs.predictions.common import SplitConfig, floats, mart_spec, read_frame, replace_table
 from retail_platform.defs.resources import WarehouseResource
 
 CUSTOMER_LIFETIME_VALUE = dg.AssetKey(["marts", "customer_lifetime_value"])
 CLV_MODEL_EVALUATION = dg.AssetKey(["marts", "clv_model_evaluation"])
 CLV_EVALUATION_DECILES = dg.AssetKey(["marts", "clv_evaluation_deciles"])
-METRIC_COLUMNS = (
-    "metric",
-    "model_value",
-    "baseline_value",
-    "actual_value",
-    "baseline",
-    "better",
-    "model_beats_baseline",
-    "customers",
-    "calibration_end",
-    "snapshot_date",
-    "horizon_days",
-)
+_MEASURED = ("metric", "model_value", "baseline_value", "actual_value", "baseline", "better")
+METRIC_COLUMNS = (*_MEASURED, "model_beats_baseline", "customers", *common.SPLIT_COLUMNS)
 DECILE_COLUMNS = ("decile", "customers", "predicted_purchases", "baseline_purchases", "actual_purchases")
 
 

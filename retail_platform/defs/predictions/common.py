@@ -15,6 +15,10 @@ DEFAULT_HORIZON_DAYS = 90
 QUERY_WORK_MEM = "64MB"
 
 
+# The split's columns in every evaluation table: when calibration ended, when the holdout ended, its length.
+SPLIT_COLUMNS = ("calibration_end", "snapshot_date", "horizon_days")
+
+
 class SplitConfig(dg.Config):
     """``snapshot_date`` (YYYY-MM-DD): the midnight predictions are made at, only earlier purchases count;
     default the midnight after the latest purchase (the RFM snapshot). ``horizon_days``: how far ahead

@@ -7,22 +7,14 @@ from retail_platform.analytics import clv
 from retail_platform.analytics import recommendations as recs
 from retail_platform.analytics.evaluation import TimeSplit
 from retail_platform.defs.cleaning import assets as cleaning
+from retail_platform.defs.predictions import common
 from retail_platform.defs.predictions.clv import CUSTOMER_LIFETIME_VALUE
 from retail_platform.defs.predictions.common import SplitConfig, floats, mart_spec, read_frame, replace_table
 from retail_platform.defs.resources import WarehouseResource
 
 PRODUCT_RECOMMENDATIONS = dg.AssetKey(["marts", "product_recommendations"])
 RECOMMENDATION_EVALUATION = dg.AssetKey(["marts", "recommendation_evaluation"])
-EVALUATION_COLUMNS = (
-    "method",
-    "k",
-    "customers",
-    "hits",
-    "hit_rate",
-    "calibration_end",
-    "snapshot_date",
-    "horizon_days",
-)
+EVALUATION_COLUMNS = ("method", "k", "customers", "hits", "hit_rate", *common.SPLIT_COLUMNS)
 
 
 class RecommendationConfig(SplitConfig):
