@@ -51,11 +51,16 @@ def migrated_scratch_database(server_url: str, label: str) -> Iterator[str]:
         yield url
 
 
-def settle(url: str) -> None:
+def settle(url: str, vacuum: bool = False) -> None:
     """Write out what earlier steps left in shared buffers before a timed step, so that the server's
     checkpoint of one measurement's data does not slow the next one down (needs the right to CHECKPOINT,
-    which the embedded server's user has; elsewhere measurements may carry that noise)."""
+    which the embedded server's user has; elsewhere measurements may carry that noise). ``vacuum``: first
+    VACUUM the database, as autovacuum would have long before the next day's refresh: right after a full
+    refresh of 10,673,710 lines, autovacuum's worker otherwise spends minutes on the dead rows of every table,
+    on one of the two cores, while the timed refreshes run."""
     with contextlib.suppress(psycopg.Error), psycopg.connect(url, autocommit=True) as conn:
+        if vacuum:
+            conn.execute("VACUUM")
         conn.execute("CHECKPOINT")
 
 

@@ -3,38 +3,33 @@
 -- (inclusive) to :month_end (exclusive); a full refresh passes '-infinity' .. 'infinity' (every month that
 -- holds data). Those months are deleted and inserted again in one transaction (readers see the old rows or the
 -- new ones; no exclusive lock), with the same figures a rebuild of every month gives:
---   - a month's growth needs the previous month's net sales: read from that month's lines;
+--   - a month's growth needs the previous month's net sales: read from that month's invoice facts;
 --   - new customers need each customer's first month: the least month of the customer in
 --     clean.customer_months (the fact built with clean.order_lines), read through its primary key for the
 --     customers active in the run's months only;
 --   - the span of the series is that of the run's lines and of the rows kept outside the run's months.
 --
--- Sums are taken per month; distinct invoices are counted from grouped rows (hash aggregates that keep no
--- per-group totals) rather than with count(DISTINCT ...), which sorts every line. Whether an invoice is a
--- cancellation or an adjustment depends on its number alone, so grouping by the flags is exact.
+-- Sales and orders are read from clean.invoice_facts (migration 018, rebuilt with the lines in the same
+-- refresh), not from the lines: a month has a few thousand fact rows for its hundreds of thousands of lines.
+-- Net sales add up over the fact rows; an invoice has one row per customer and country it has lines in, so
+-- invoices are counted distinct. Whether an invoice is a cancellation or an adjustment depends on its number
+-- alone, so filtering by the flags is exact.
 DELETE FROM marts.monthly_kpis
 WHERE month >= CAST(:month_start AS date)
   AND month < CAST(:month_end AS date);
 
 WITH bounds AS (
     SELECT CAST(:month_start AS date) AS month_start, CAST(:month_end AS date) AS month_end
-), lines AS MATERIALIZED (
-    SELECT l.invoice_month AS month, l.invoice_no, l.is_cancellation, l.is_adjustment, l.amount
-    FROM clean.order_lines AS l, bounds AS b
-    WHERE l.invoice_month >= (b.month_start - interval '1 month')::date AND l.invoice_month < b.month_end
-), sales AS (
-    SELECT month, sum(amount) AS net_sales FROM lines GROUP BY month
-), orders AS (
+), invoice_months AS (
+    -- the run's months and the one before them (its growth)
     SELECT
-        month,
-        count(*) FILTER (WHERE NOT is_cancellation AND NOT is_adjustment) AS placed_orders,
-        count(*) FILTER (WHERE is_cancellation) AS canceled_orders
-    FROM (
-        SELECT month, invoice_no, is_cancellation, is_adjustment
-        FROM lines
-        GROUP BY month, invoice_no, is_cancellation, is_adjustment
-    ) AS d
-    GROUP BY month
+        f.month,
+        sum(f.net_amount) AS net_sales,
+        count(DISTINCT f.invoice_no) FILTER (WHERE NOT f.is_cancellation AND NOT f.is_adjustment) AS placed_orders,
+        count(DISTINCT f.invoice_no) FILTER (WHERE f.is_cancellation) AS canceled_orders
+    FROM clean.invoice_facts AS f, bounds AS b
+    WHERE f.month >= (b.month_start - interval '1 month')::date AND f.month < b.month_end
+    GROUP BY f.month
 ), customer_months AS MATERIALIZED (
     SELECT c.customer_id, c.month
     FROM clean.customer_months AS c, bounds AS b
@@ -54,7 +49,7 @@ WITH bounds AS (
 ), span AS (
     SELECT min(month) AS first_month, max(month) AS last_month
     FROM (
-        SELECT month FROM sales, bounds WHERE month >= month_start
+        SELECT month FROM invoice_months, bounds WHERE month >= month_start
         UNION ALL
         SELECT k.month FROM marts.monthly_kpis AS k
     ) AS present
@@ -70,14 +65,13 @@ WITH bounds AS (
 ), joined AS (
     SELECT
         m.month,
-        coalesce(o.placed_orders, 0) AS placed_orders,
-        coalesce(o.canceled_orders, 0) AS canceled_orders,
+        coalesce(s.placed_orders, 0) AS placed_orders,
+        coalesce(s.canceled_orders, 0) AS canceled_orders,
         coalesce(s.net_sales, 0) AS net_sales,
         coalesce(a.active_customers, 0) AS active_customers,
         coalesce(n.new_customers, 0) AS new_customers
     FROM months AS m
-    LEFT JOIN sales AS s USING (month)
-    LEFT JOIN orders AS o USING (month)
+    LEFT JOIN invoice_months AS s USING (month)
     LEFT JOIN active_per_month AS a USING (month)
     LEFT JOIN new_per_month AS n USING (month)
 ), growth AS (
