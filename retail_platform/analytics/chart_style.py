@@ -161,14 +161,6 @@ def label_style(n_bars: int, fontsize: float = 8) -> dict[str, Any]:
     return {"fontsize": fontsize - 1, "rotation": 90, "color": INK}
 
 
-def bar_values(ax: Axes, bars: Any, labels: list[str], **style: Any) -> None:
-    """Value labels on bars, left out of the constrained layout: they sit inside the axes (``headroom``), so
-    measuring each of them while laying out changes nothing, and with ten years of months (240 labels) that
-    measuring was half of a chart's rendering time."""
-    for label in ax.bar_label(bars, labels, **style):
-        label.set_in_layout(False)
-
-
 def headroom(ax: Axes, factor: float = 1.12) -> None:
     """Extra space above the tallest bar so value labels are not cut off."""
     low, high = ax.get_ylim()

@@ -32,7 +32,6 @@ from retail_platform.analytics.chart_style import (
     SECONDARY,
     SEGMENT_COLORS,
     TIMES,
-    bar_values,
     header_legend,
     headroom,
     is_empty,
@@ -76,7 +75,7 @@ def plot_monthly_net_sales(kpis: pd.DataFrame, path: Path | str) -> Path:
     x = month_axis(ax, df["month"])
     colors = [NEGATIVE if v < 0 else PRIMARY for v in df["net_sales"]]
     bars = ax.bar(x, df["net_sales"], color=colors, width=0.72)
-    bar_values(ax, bars, [money_short(v) for v in df["net_sales"]], padding=3, **label_style(len(x)))
+    ax.bar_label(bars, [money_short(v) for v in df["net_sales"]], padding=3, **label_style(len(x)))
     ax.yaxis.set_major_formatter(FuncFormatter(money))
     ax.set_ylabel(f"Net sales ({CURRENCY})", fontsize=10)
     headroom(ax)
@@ -100,9 +99,9 @@ def plot_orders(kpis: pd.DataFrame, path: Path | str) -> Path:
     width = 0.4
     placed_bars = ax.bar(x - width / 2, placed, width, color=PRIMARY, label="Placed orders")
     canceled_bars = ax.bar(x + width / 2, canceled, width, color=NEGATIVE, label="Canceled orders")
-    bar_values(ax, placed_bars, [f"{v:,.0f}" for v in placed], padding=2, fontsize=7, rotation=90, color=INK)
+    ax.bar_label(placed_bars, [f"{v:,.0f}" for v in placed], padding=2, fontsize=7, rotation=90, color=INK)
     month_rates = [f"{100 * c / p:.0f}%" if p > 0 else "" for p, c in zip(placed, canceled, strict=True)]
-    bar_values(ax, canceled_bars, month_rates, padding=2, **{**label_style(len(x), 7), "color": NEGATIVE})
+    ax.bar_label(canceled_bars, month_rates, padding=2, **{**label_style(len(x), 7), "color": NEGATIVE})
     ax.yaxis.set_major_formatter(FuncFormatter(thousands))
     ax.set_ylabel("Orders (invoices)", fontsize=10)
     headroom(ax, 1.1)
@@ -124,7 +123,7 @@ def plot_sales_growth(kpis: pd.DataFrame, path: Path | str) -> Path:
     )
     x = month_axis(ax, df["month"])
     bars = ax.bar(x, growth, width=0.72, color=[POSITIVE if v >= 0 else NEGATIVE for v in growth])
-    bar_values(ax, bars, [f"{v:+.1f}%" for v in growth], padding=3, **label_style(len(x)))
+    ax.bar_label(bars, [f"{v:+.1f}%" for v in growth], padding=3, **label_style(len(x)))
     ax.axhline(0, color=INK, linewidth=1)
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:+,.0f}%" if v else "0%"))
     ax.set_ylabel("Growth vs previous month (%)", fontsize=10)
@@ -151,7 +150,7 @@ def plot_customers(kpis: pd.DataFrame, path: Path | str) -> Path:
     active = df["active_customers"]
     tall_enough = new >= 0.07 * max(np.nanmax(active), np.nanmax(existing + new), 1)
     new_labels = [f"{v:,.0f}" if ok else "" for v, ok in zip(new, tall_enough, strict=True)]
-    bar_values(ax, new_bars, new_labels, label_type="center", **label_style(len(x), 7))
+    ax.bar_label(new_bars, new_labels, label_type="center", **label_style(len(x), 7))
     ax.plot(x, active, color=HIGHLIGHT, marker="o", linewidth=2, markersize=5, label="Active customers")
     for xi, value in zip(x, active, strict=True):
         if not np.isnan(value):
@@ -244,7 +243,7 @@ def plot_segment_sizes(segments: pd.DataFrame, path: Path | str) -> Path:
     colors = [SEGMENT_COLORS.get(s, MUTED) for s in df["segment"]]
     bars = ax.barh(df["segment"], df["customers"], color=colors, height=0.7)
     labels = [f"{c:,.0f}  ({100 * s:.1f}%)" for c, s in zip(df["customers"], df["share"], strict=True)]
-    bar_values(ax, bars, labels, padding=4, fontsize=9, color=INK)
+    ax.bar_label(bars, labels, padding=4, fontsize=9, color=INK)
     ax.xaxis.set_major_formatter(FuncFormatter(thousands))
     ax.set_xlabel("Customers", fontsize=10)
     ax.tick_params(axis="y", labelsize=10, length=0)

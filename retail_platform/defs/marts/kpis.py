@@ -1,6 +1,7 @@
 """Sales marts built in SQL: invoice amount statistics, monthly KPIs (SPEC 4.1-4.2) and the daily, country
-and product views analysts expect beside them. Each is its own asset; they read only clean.order_lines, so
-the tables of a step are built concurrently (see ``sql_tables_asset``).
+and product views analysts expect beside them. Each is its own asset; they read only what the clean/order_lines
+asset builds (its lines and, for all but ``daily_sales``, its compact facts), so the tables of a step are built
+concurrently (see ``sql_tables_asset``).
 
 ``monthly_kpis`` and ``daily_sales`` have a month's grain and are partitioned by month like
 ``clean/order_lines`` (step ``monthly_marts``): a run over some months rebuilds those months. A month's KPIs
