@@ -11,7 +11,7 @@ import dagster as dg
 def running_sensor(
     name: str,
     *,
-    interval_seconds: int,
+    interval_seconds: float,
     description: str,
     job: Any = None,
 ) -> Callable[[Callable], dg.SensorDefinition]:
@@ -20,7 +20,7 @@ def running_sensor(
     return dg.sensor(
         name=name,
         job=job,
-        minimum_interval_seconds=interval_seconds,
+        minimum_interval_seconds=int(interval_seconds),
         default_status=dg.DefaultSensorStatus.RUNNING,
         description=description,
     )
