@@ -43,6 +43,9 @@ def test_bench_smoke_run_prints_the_measurements_as_json(server_url: str, tmp_pa
     )
     assert any(step.startswith("charts__") for step in summary["assets_s"])
     assert summary["checks"] and summary["checks_s"] > 0
+    # each step's peak memory, sampled while it ran: at least the interpreter with Dagster loaded
+    assert set(summary["step_peak_mb"]) <= set(summary["assets_s"]) | set(summary["checks"])
+    assert summary["step_peak_mb"]["clean__order_lines"] > 50
     [run] = summary["runs"]
     assert run["load_s"] == pytest.approx(summary["load_s"], abs=0.001)
 

@@ -31,7 +31,7 @@ from retail_platform.analytics.evaluation import TimeSplit, hit_rate
 RECOMMENDATION_COLUMNS = ("customer_id", "rank", "stock_code", "description", "score", "source")
 DEFAULT_K = 10
 DEFAULT_NEIGHBOURS = 20
-BLOCK_CELLS = 4_000_000  # 32 MB of float64 scratch per block
+BLOCK_CELLS = 1_000_000  # 8 MB of float64 scratch per block (a few such arrays are alive at once)
 
 
 @dataclass(frozen=True)
@@ -46,21 +46,36 @@ class PurchaseMatrix:
 def purchase_matrix(
     pairs: pd.DataFrame, products: pd.Index | None = None, customers: np.ndarray | None = None
 ) -> PurchaseMatrix:
-    """The 0/1 matrix of ``pairs`` (customer_id, stock_code). ``products`` fixes the columns and
-    ``customers`` the rows (pairs of others are left out; customers without pairs get empty rows); by
-    default every product and customer in ``pairs``."""
-    pairs = pairs.loc[:, ["customer_id", "stock_code"]].drop_duplicates()
+    """The 0/1 matrix of ``pairs`` (customer_id, stock_code; the stock codes may be categorical, as the
+    asset reads them). ``products`` fixes the columns and ``customers`` the rows (pairs of others are left
+    out; customers without pairs get empty rows); by default every product and customer in ``pairs``.
+    Repeated pairs count once."""
     if products is None:
-        products = pd.Index(np.sort(pairs["stock_code"].unique()))
+        products = pd.Index(np.sort(np.asarray(pairs["stock_code"].unique(), dtype=object)))
+    customer_ids = pairs["customer_id"].to_numpy(dtype="int64")
     if customers is None:
-        customers = np.unique(pairs["customer_id"].to_numpy(dtype="int64"))
+        customers = np.unique(customer_ids)
     rows = pd.Index(np.asarray(customers, dtype="int64"))
-    row = rows.get_indexer(pairs["customer_id"].to_numpy(dtype="int64"))
-    column = products.get_indexer(pairs["stock_code"])
+    row = rows.get_indexer(customer_ids)
+    column = _positions(pairs["stock_code"], products)
     kept = (row >= 0) & (column >= 0)
-    data = np.ones(int(kept.sum()), dtype="float64")
-    matrix = sparse.csr_matrix((data, (row[kept], column[kept])), shape=(len(rows), len(products)))
+    if not kept.all():
+        row, column = row[kept], column[kept]
+    del kept
+    data = np.ones(len(row), dtype="float64")
+    shape = (len(rows), len(products))
+    matrix = sparse.coo_matrix((data, (row.astype(np.int32), column.astype(np.int32))), shape=shape).tocsr()
+    matrix.data[:] = 1.0  # the conversion summed repeated pairs
     return PurchaseMatrix(matrix, rows.to_numpy(), np.asarray(products, dtype=object))
+
+
+def _positions(values: pd.Series, index: pd.Index) -> np.ndarray:
+    """Where each value is in ``index`` (-1: not there). Categorical values look up each category once."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        by_category = index.get_indexer(values.cat.categories)
+        codes = values.cat.codes.to_numpy()
+        return np.where(codes >= 0, by_category[codes], -1)
+    return index.get_indexer(values)
 
 
 def _block(rows: int, columns: int, block_cells: int) -> int:
@@ -230,8 +245,9 @@ def evaluate(
     """
     first = pd.to_datetime(pairs["first_purchase"])
     popularity = popularity_series(calibration_products)
-    calibration = pairs[first < split.cutoff]
+    calibration = pairs.loc[first < split.cutoff, ["customer_id", "stock_code"]]
     bought = purchase_matrix(calibration, pd.Index(popularity.index))
+    del calibration
     new = pairs[split.in_holdout(first) & pairs["customer_id"].isin(bought.customers)]
     rows = []
     for method, recommended in (

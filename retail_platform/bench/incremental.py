@@ -57,7 +57,7 @@ def run_day_scenario(
         engine = engine_for(url)
         progress(f"Loading the history ({history.stat().st_size:,} bytes) and refreshing everything ...")
         load_file(engine, history, progress=lambda _m: None)
-        _, _, ok = run_job_timed("refresh_marts_job", url, workdir / "home", every_month_tags())
+        ok = run_job_timed("refresh_marts_job", url, workdir / "home", every_month_tags()).ok
         runs = []
         for day in days:
             settle(url, vacuum=True)
@@ -66,7 +66,7 @@ def run_day_scenario(
             load_s = time.perf_counter() - started
             months = refresh_months(engine, [result.load_id])
             tags = month_range_tags(*months)
-            seconds, steps, ok_day = run_job_timed("refresh_marts_job", url, workdir / "home", tags)
+            seconds, steps, ok_day, _ = run_job_timed("refresh_marts_job", url, workdir / "home", tags)
             progress(
                 f"{day.name}: {result.lines_loaded:,} lines loaded in {load_s:.2f} s; refresh of "
                 f"{tags['dagster/asset_partition_range_start']}..{tags['dagster/asset_partition_range_end']} "
@@ -74,11 +74,9 @@ def run_day_scenario(
             )
             runs.append({"load_s": load_s, "refresh_s": seconds, "steps": steps, "ok": ok_day})
         settle(url)
-        full_s, full_steps, full_ok = run_job_timed(
-            "refresh_marts_job", url, workdir / "home", every_month_tags()
-        )
+        full = run_job_timed("refresh_marts_job", url, workdir / "home", every_month_tags())
         # the models are not in the refresh after a drop (daily schedule): their refit, once, for comparison
-        refit_s, _, refit_ok = run_job_timed("predictions_job", url, workdir / "home", {})
+        refit = run_job_timed("predictions_job", url, workdir / "home", {})
         with engine.connect() as conn:
             warehouse_lines = conn.execute(text("SELECT count(*) FROM raw.transactions")).scalar_one()
         engine.dispose()
@@ -91,10 +89,11 @@ def run_day_scenario(
         "refresh_steps_median": {
             name: statistics.median(run["steps"].get(name, 0.0) for run in runs) for name in step_names
         },
-        "full_downstream_s": full_s,
-        "full_downstream_steps": full_steps,
-        "predictions_refit_s": refit_s,
-        "all_ok": ok and full_ok and refit_ok and all(run["ok"] for run in runs),
+        "full_downstream_s": full.seconds,
+        "full_downstream_steps": full.steps,
+        "predictions_refit_s": refit.seconds,
+        "predictions_refit_peak_mb": refit.step_peak_mb,
+        "all_ok": ok and full.ok and refit.ok and all(run["ok"] for run in runs),
     }
 
 
@@ -113,6 +112,10 @@ def format_day(summary: dict) -> str:
     ]
     if summary.get("predictions_refit_s") is not None:
         lines.append(f"  predictions_job, the daily refit (once):  {summary['predictions_refit_s']:.1f} s")
+        peaks = summary.get("predictions_refit_peak_mb") or {}
+        if peaks:
+            step, peak = max(peaks.items(), key=lambda item: item[1])
+            lines.append(f"    its largest peak resident memory:       {peak:,.0f} MiB ({step})")
     lines += [
         "  slowest steps of the incremental refresh (median s):",
     ]

@@ -11,10 +11,11 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import psycopg
 
-from retail_platform.bench.memory import ServerMemory, peak_rss_mb
+from retail_platform.bench.memory import RssTimeline, ServerMemory, peak_rss_mb
 
 # The columns of the CSV the generator writes, with the warehouse's types: the reference COPY's table.
 _REFERENCE_TABLE = (
@@ -33,6 +34,7 @@ class Repeat:
     redrop_s: float = 0.0
     graph_s: float = 0.0
     steps: dict[str, float] = field(default_factory=dict)
+    step_peak_mb: dict[str, float] = field(default_factory=dict)
     peak_rss_mb: float = 0.0
     server_peak_rss_mb: float | None = None
     load_status: str = ""
@@ -91,11 +93,18 @@ def time_load(url: str, path: Path) -> tuple[float, str]:
     return time.perf_counter() - started, result.status
 
 
-def run_job_timed(
-    job_name: str, url: str, home: Path, tags: dict[str, str]
-) -> tuple[float, dict[str, float], bool]:
+class JobTiming(NamedTuple):
+    """A job run in process: its seconds, each step's seconds and peak resident MiB, and whether it succeeded."""
+
+    seconds: float
+    steps: dict[str, float]
+    ok: bool
+    step_peak_mb: dict[str, float]
+
+
+def run_job_timed(job_name: str, url: str, home: Path, tags: dict[str, str]) -> JobTiming:
     """Run ``job_name`` in process on a temporary Dagster instance in ``home/dagster`` (telemetry off) against the
-    warehouse at ``url``: its seconds, the seconds of every step, and whether it succeeded."""
+    warehouse at ``url``, sampling this process's memory so that each step's peak is known."""
     import dagster as dg
 
     from retail_platform.definitions import defs
@@ -104,7 +113,7 @@ def run_job_timed(
 
     (home / "dagster").mkdir(parents=True, exist_ok=True)
     (home / "dagster" / "dagster.yaml").write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
-    with dg.DagsterInstance.local_temp(tempdir=str(home / "dagster")) as instance:
+    with dg.DagsterInstance.local_temp(tempdir=str(home / "dagster")) as instance, RssTimeline() as memory:
         started = time.perf_counter()
         result = defs.resolve_job_def(job_name).execute_in_process(
             run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
@@ -114,14 +123,13 @@ def run_job_timed(
             raise_on_error=False,
         )
         seconds = time.perf_counter() - started
-        steps = {
-            stat.step_key: (stat.end_time or 0) - (stat.start_time or 0)
-            for stat in instance.get_run_step_stats(result.run_id)
-        }
-    return seconds, steps, result.success
+        stats = instance.get_run_step_stats(result.run_id)
+    steps = {stat.step_key: (stat.end_time or 0) - (stat.start_time or 0) for stat in stats}
+    peaks = {stat.step_key: memory.peak_mb(stat.start_time or 0, stat.end_time or 0) for stat in stats}
+    return JobTiming(seconds, steps, result.success, {k: v for k, v in peaks.items() if v is not None})
 
 
-def time_graph(url: str, path: Path, workdir: Path) -> tuple[float, dict[str, float], bool]:
+def time_graph(url: str, path: Path, workdir: Path) -> JobTiming:
     """(d): full_refresh_job in process, on a temporary Dagster instance, with ``path`` in the landing folder."""
     home = workdir / f"home_{uuid.uuid4().hex[:8]}"
     (home / "landing").mkdir(parents=True)
@@ -165,7 +173,9 @@ def run_repeat(server_url: str, path: Path, workdir: Path, progress) -> Repeat:
             engine_for(url).dispose()
         with migrated_scratch_database(server_url, "graph") as url:
             settle(url)
-            repeat.graph_s, repeat.steps, repeat.graph_ok = time_graph(url, path, workdir)
+            timing = time_graph(url, path, workdir)
+            repeat.graph_s, repeat.steps, repeat.graph_ok = timing.seconds, timing.steps, timing.ok
+            repeat.step_peak_mb = timing.step_peak_mb
             progress(
                 f"  (d) whole graph      {repeat.graph_s:8.2f} s  ({'ok' if repeat.graph_ok else 'FAILED'})"
             )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
+import time
 from collections.abc import Iterator
 
 import psycopg
@@ -112,3 +113,44 @@ class ServerMemory:
     @property
     def peak_mb(self) -> float | None:
         return self.peak_kb / 1024 if self.available else None
+
+
+def rss_kb() -> int | None:
+    """This process's resident size now, in KiB (Linux); None elsewhere."""
+    return _status_kb("self", "VmRSS")
+
+
+class RssTimeline:
+    """Samples this process's resident size every ``interval`` seconds while a job runs, so that each step's
+    peak can be told apart (VmHWM gives only the whole run's). In-process steps run one after another in
+    this process, so the peak of a step's time window is that step's, plus what earlier steps still hold."""
+
+    def __init__(self, interval: float = 0.02) -> None:
+        self.interval = interval
+        self.samples: list[tuple[float, int]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="bench-rss-timeline", daemon=True)
+
+    def _sample(self) -> None:
+        kb = rss_kb()
+        if kb is not None:
+            self.samples.append((time.time(), kb))
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            self._sample()
+
+    def __enter__(self) -> RssTimeline:
+        self._sample()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._sample()
+
+    def peak_mb(self, start: float, end: float) -> float | None:
+        """The largest sample between the epoch seconds ``start`` and ``end``, in MiB (None: no sample)."""
+        within = [kb for at, kb in self.samples if start <= at <= end]
+        return max(within) / 1024 if within else None

@@ -25,6 +25,10 @@ def summarize(rows: int, repeats: list[Repeat], generate_s: float, warehouse: st
     assets = {step: median(times) for step, times in steps.items() if step in asset_steps}
     checks = {step: median(times) for step, times in steps.items() if step not in asset_steps}
     server_peaks = [r.server_peak_rss_mb for r in repeats if r.server_peak_rss_mb is not None]
+    step_peaks: dict[str, float] = {}
+    for repeat in repeats:
+        for step, peak in repeat.step_peak_mb.items():
+            step_peaks[step] = round(max(step_peaks.get(step, 0.0), peak), 1)
     return {
         "rows": rows,
         "repeat": len(repeats),
@@ -39,6 +43,7 @@ def summarize(rows: int, repeats: list[Repeat], generate_s: float, warehouse: st
         "peak_rss_mb": round(max(r.peak_rss_mb for r in repeats), 1),
         "server_peak_rss_mb": round(max(server_peaks), 1) if server_peaks else None,
         "assets_s": dict(sorted(assets.items(), key=lambda item: -item[1])),
+        "step_peak_mb": dict(sorted(step_peaks.items(), key=lambda item: -item[1])),
         "checks_s": round(sum(checks.values()), 3),
         "checks": dict(sorted(checks.items(), key=lambda item: -item[1])),
         "generate_s": round(generate_s, 3),
@@ -73,10 +78,16 @@ def _asset_step_keys(defs) -> set[str]:
 def format_table(summary: dict) -> str:
     copy_s = summary["copy_s"] or float("nan")
 
+    peaks = summary.get("step_peak_mb") or {}
+
     def line(label: str, seconds: float | None, note: str = "") -> str:
         if seconds is None:
             return f"  {label:<44} {'-':>9}"
         return f"  {label:<44} {seconds:9.2f} s  {seconds / copy_s:7.2f} x COPY  {note}".rstrip()
+
+    def step_line(step: str, seconds: float) -> str:
+        peak = peaks.get(step)
+        return line(f"    {step}", seconds, f"peak {peak:,.0f} MiB" if peak is not None else "")
 
     out = [
         "=" * 88,
@@ -87,10 +98,10 @@ def format_table(summary: dict) -> str:
         line("(b) platform load (empty warehouse)", summary["load_s"]),
         line("(c) re-drop of the same file, other name", summary["redrop_s"]),
         line("(d) whole graph (load, marts, charts, checks)", summary["graph_s"]),
-        "      steps of the graph:",
+        "      steps of the graph (and the work process's peak resident memory during each):",
     ]
     for step, seconds in summary["assets_s"].items():
-        out.append(line(f"    {step}", seconds))
+        out.append(step_line(step, seconds))
     out.append(line(f"    {len(summary['checks'])} check steps, in total", summary["checks_s"]))
     server = summary["server_peak_rss_mb"]
     out += [

@@ -102,3 +102,16 @@ def test_evaluate_on_a_hand_made_split():
     assert result.loc["similarity", ["customers", "hits"]].tolist() == [2, 1]
     assert result.loc["popularity", ["customers", "hits"]].tolist() == [2, 1]
     assert result.loc["similarity", "hit_rate"] == pytest.approx(0.5)
+
+
+def test_categorical_stock_codes_and_repeated_pairs_give_the_same_matrix():
+    # the asset reads stock codes as categories (a category nobody in the columns has: "q"); a repeated pair
+    # still counts once
+    pairs = pd.concat([PAIRS, PAIRS.iloc[[0]], pd.DataFrame({"customer_id": [5], "stock_code": ["q"]})])
+    typed = pairs.astype({"stock_code": "category"})
+    plain = matrix(np.array([1, 2, 3, 4, 5]))
+    for frame in (pairs, typed):
+        built = recs.purchase_matrix(frame, pd.Index(POPULARITY.index), np.array([1, 2, 3, 4, 5]))
+        assert (built.matrix != plain.matrix).nnz == 0
+        assert built.matrix.max() == 1.0
+    assert recs.purchase_matrix(typed).products.tolist() == ["q", "x", "y", "z"]

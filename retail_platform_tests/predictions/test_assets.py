@@ -210,3 +210,36 @@ def test_product_popularity_query_counts_distinct_invoices(loaded):
         got.loc[expected.index, ["invoices", "calibration_invoices"]].astype("int64"),
         expected.astype("int64"),
     )
+
+
+def test_read_frame_streams_typed_chunks_that_add_up_to_the_whole(loaded):
+    from retail_platform.defs.predictions.common import read_frame
+    from retail_platform.defs.predictions.recommendations import PAIR_TYPES
+
+    query = "recommendation_customer_products.sql"
+    with loaded.connect() as conn:
+        whole = pd.read_sql_query(text(read_sql(f"queries/{query}")), conn)
+    chunked = read_frame(loaded, query, PAIR_TYPES, chunk_rows=997)
+    assert len(whole) > 5 * 997  # several chunks, their categories united
+    assert isinstance(chunked["stock_code"].dtype, pd.CategoricalDtype)
+    assert chunked["customer_id"].dtype == "int64" and chunked["first_purchase"].dtype == "datetime64[ns]"
+    expected = whole.astype(PAIR_TYPES | {"stock_code": object})
+    pd.testing.assert_frame_equal(chunked.astype({"stock_code": object}), expected)
+
+
+def test_read_frame_keeps_strings_that_look_missing(engine):
+    from retail_platform.defs.predictions.common import read_frame
+
+    # the query of the scored customers, on a view standing in for the mart: values only COPY's CSV can blur
+    with engine.begin() as conn:
+        conn.execute(text("ALTER TABLE marts.customer_lifetime_value RENAME TO clv_kept"))
+        conn.execute(
+            text(
+                "CREATE VIEW marts.customer_lifetime_value AS SELECT * FROM (VALUES ('NA'), ('null'), ('a,\"b'),"
+                " (NULL)) AS v(customer_id)"
+            )
+        )
+    frame = read_frame(engine, "recommendation_scored_customers.sql", {"customer_id": "object"})
+    assert frame["customer_id"].tolist()[:3] == ["NA", 'a,"b', "null"] and pd.isna(
+        frame["customer_id"].iloc[3]
+    )

@@ -32,7 +32,9 @@ class ClvEvaluationConfig(SplitConfig):
 
 
 def _purchase_days(warehouse: WarehouseResource) -> pd.DataFrame:
-    return clv.purchase_days(read_frame(warehouse.get_engine(), "clv_purchase_days.sql"))
+    """One row per customer and purchase day, typed chunk by chunk as it streams in."""
+    types = {"customer_id": "int64", "day": "datetime64[ns]", "amount": "float64"}
+    return clv.purchase_days(read_frame(warehouse.get_engine(), "clv_purchase_days.sql", types))
 
 
 @dg.asset(
