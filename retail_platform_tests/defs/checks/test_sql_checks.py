@@ -133,6 +133,18 @@ def test_check_passes_then_fails_on_corruption_and_alerts(warehouse, check_name)
         assert conn.execute(text("SELECT count(*) FROM ops.alerts")).scalar_one() == 1
 
 
+def test_clean_covers_raw_fails_on_a_line_found_twice(warehouse):
+    """clean.order_lines has no key (migration 021): this check is what finds a duplicated line."""
+    key = dg.AssetCheckKey(CLEAN, "clean_covers_raw")
+    assert warehouse.run_check(key).passed
+    warehouse.sql(
+        f"INSERT INTO clean.order_lines SELECT * FROM clean.order_lines WHERE line_id = {FIRST_LINE}"
+    )
+    failed = warehouse.run_check(key)
+    assert not failed.passed
+    assert failed.metadata["failed_rows"].value == 1
+
+
 def test_one_implausible_clean_line_is_listed_but_does_not_block(warehouse):
     """Issue 13, defect 3: a single line dated 9999-12-31 (one loaded before the load's bounds existed) used
     to fail the blocking clean_dates_plausible and stop every mart; it is listed, the check passes."""

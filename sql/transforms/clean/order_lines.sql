@@ -51,13 +51,16 @@ DELETE FROM clean.customer_months
 WHERE month >= CAST(:month_start AS date)
   AND month < CAST(:month_end AS date);
 
-INSERT INTO clean.customer_months
+-- Aggregated by CREATE TABLE AS, which runs on parallel workers (an INSERT ... SELECT runs on one core).
+CREATE TEMPORARY TABLE staged_customer_months ON COMMIT DROP AS
 SELECT customer_id, invoice_month
 FROM clean.order_lines
 WHERE customer_id IS NOT NULL
   AND invoice_month >= CAST(:month_start AS date)
   AND invoice_month < CAST(:month_end AS date)
 GROUP BY 1, 2;
+
+INSERT INTO clean.customer_months TABLE staged_customer_months;
 
 -- Fresh planner statistics for the marts built next from these lines (a full refresh replaces every row).
 -- ANALYZE samples the table and takes a SHARE UPDATE EXCLUSIVE lock, which readers never wait for. A month
