@@ -16,6 +16,7 @@ WITH r AS MATERIALIZED (
         WHERE invoice_month >= CAST(:month_start AS date) AND invoice_month < CAST(:month_end AS date)
     ) AS c ON c.line_id = r.line_id
 )
-SELECT missing + (raw_rows - (SELECT count(*) FROM r)) AS failed_rows,
-       format('raw %s lines, clean %s lines', (SELECT count(*) FROM r), clean_lines) AS details
-FROM joined;
+SELECT j.missing + (j.raw_rows - n.raw_lines) AS failed_rows,
+       format('raw %s lines, clean %s lines', n.raw_lines, j.clean_lines) AS details
+FROM joined AS j
+CROSS JOIN (SELECT count(*) AS raw_lines FROM r) AS n;
