@@ -1,21 +1,18 @@
 """What the prediction assets share: their run config, reading a query into pandas, replacing a table."""
 
-import io
 from collections.abc import Mapping, Sequence
 
 import dagster as dg
 import pandas as pd
-from pandas.api.types import union_categoricals
 from sqlalchemy import Engine, text
 
 from retail_platform.analytics.evaluation import TimeSplit
 from retail_platform.defs.metadata import table_metadata
-from retail_platform.warehouse.bulk import replace_contents
+from retail_platform.warehouse.bulk import CHUNK_ROWS, read_copy_frame, replace_contents
 from retail_platform.warehouse.sql_files import read_sql
 
 DEFAULT_HORIZON_DAYS = 90
 QUERY_WORK_MEM = "64MB"
-CHUNK_ROWS = 100_000
 
 
 # The split's columns in every evaluation table: when calibration ended, when the holdout ended, its length.
@@ -56,76 +53,18 @@ def read_frame(
     """``sql/queries/<query>`` as a frame of the columns ``types`` names, with those dtypes (``"category"``
     for repeated strings such as stock codes, ``"datetime64[ns]"`` for dates and times).
 
-    Without parameters the rows stream out of the server through ``COPY (query) TO STDOUT`` into pandas' C
-    CSV parser, ``chunk_rows`` at a time, each chunk typed before the next is read: memory holds the typed
-    columns and one chunk, never millions of Python row objects (the 4.2 million customer x product pairs
-    at 10,673,710 lines took 2.3 GB as tuples). NULLs and empty strings read as missing values. A query with parameters (COPY
-    takes none) is read with pandas' SQL reader; keep those small."""
+    Without parameters the rows stream out through COPY (``warehouse.bulk.read_copy_frame``): memory holds
+    the typed columns and one chunk, never millions of Python row objects (the 4.2 million customer x
+    product pairs at 10,673,710 lines took 2.3 GB as tuples). A query with parameters (COPY takes none) is
+    read with pandas' SQL reader; keep those small."""
     sql_text = read_sql(f"queries/{query}").strip().rstrip(";")
-    dates = [column for column, dtype in types.items() if dtype.startswith("datetime64")]
-    others = {column: dtype for column, dtype in types.items() if column not in dates}
     with engine.connect() as conn:
         # per-customer and per-invoice hash aggregates of up to a line each: room for them in memory
         conn.execute(text(f"SET LOCAL work_mem = '{QUERY_WORK_MEM}'"))
         if params:
             frame = pd.read_sql_query(text(sql_text), conn, params=params)
             return frame.loc[:, list(types)].astype(dict(types))
-        with (
-            conn.connection.driver_connection.cursor() as cursor,
-            cursor.copy(f"COPY ({sql_text}) TO STDOUT (FORMAT csv, HEADER true)") as copy,
-        ):
-            stream = io.BufferedReader(_CopyStream(copy), buffer_size=1 << 20)
-            chunks = [
-                chunk.astype({column: types[column] for column in dates})
-                for chunk in pd.read_csv(
-                    stream,
-                    usecols=list(types),
-                    dtype=others,
-                    parse_dates=dates,
-                    keep_default_na=False,  # a stock code "NA" is a stock code; only empty fields are missing
-                    na_values=[""],
-                    skip_blank_lines=False,  # a row of one NULL column is an empty line
-                    chunksize=chunk_rows,
-                )
-            ]
-    if not chunks:
-        return pd.DataFrame({column: pd.Series(dtype=dtype) for column, dtype in types.items()})
-    return _concat(chunks).loc[:, list(types)]
-
-
-def _concat(chunks: list[pd.DataFrame]) -> pd.DataFrame:
-    """The chunks as one frame, emptied column by column as it is built (memory holds about one copy);
-    categorical columns stay categorical, their categories united."""
-    if len(chunks) == 1:
-        return chunks[0]
-    out = {}
-    for column in list(chunks[0].columns):
-        parts = [chunk.pop(column) for chunk in chunks]
-        if isinstance(parts[0].dtype, pd.CategoricalDtype):
-            out[column] = pd.Series(union_categoricals(parts))
-        else:
-            out[column] = pd.concat(parts, ignore_index=True)
-        del parts
-    return pd.DataFrame(out, copy=False)
-
-
-class _CopyStream(io.RawIOBase):
-    """A COPY TO STDOUT as a readable byte stream, for pandas' CSV parser."""
-
-    def __init__(self, copy) -> None:
-        self._copy = copy
-        self._pending = memoryview(b"")
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:
-        if not self._pending:
-            self._pending = memoryview(self._copy.read())  # empty at the end of the data
-        size = min(len(buffer), len(self._pending))
-        buffer[:size] = self._pending[:size]
-        self._pending = self._pending[size:]
-        return size
+        return read_copy_frame(conn, sql_text, types, chunk_rows)
 
 
 def replace_table(
