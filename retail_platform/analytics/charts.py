@@ -21,6 +21,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator, NullFormatter
 
 from retail_platform.analytics.chart_style import (
     CURRENCY,
+    DENSE_BARS,
     EN_DASH,
     HIGHLIGHT,
     INK,
@@ -35,7 +36,9 @@ from retail_platform.analytics.chart_style import (
     header_legend,
     headroom,
     is_empty,
+    label_bars,
     label_style,
+    labelled_bars,
     money,
     money_short,
     month_axis,
@@ -75,7 +78,8 @@ def plot_monthly_net_sales(kpis: pd.DataFrame, path: Path | str) -> Path:
     x = month_axis(ax, df["month"])
     colors = [NEGATIVE if v < 0 else PRIMARY for v in df["net_sales"]]
     bars = ax.bar(x, df["net_sales"], color=colors, width=0.72)
-    ax.bar_label(bars, [money_short(v) for v in df["net_sales"]], padding=3, **label_style(len(x)))
+    sales = df["net_sales"].to_numpy()
+    label_bars(ax, bars, [money_short(v) for v in sales], sales, padding=3, **label_style(len(x)))
     ax.yaxis.set_major_formatter(FuncFormatter(money))
     ax.set_ylabel(f"Net sales ({CURRENCY})", fontsize=10)
     headroom(ax)
@@ -93,20 +97,29 @@ def plot_orders(kpis: pd.DataFrame, path: Path | str) -> Path:
     fig, (ax,) = new_figure(
         title,
         f"{period(df['month'])} · distinct invoices per month · "
-        f"canceled = {rate:.1f}% of placed overall (rate per month above the red bars)",
+        f"canceled = {rate:.1f}% of placed overall ({_rates_shown(len(df))} above the red bars)",
     )
     x = month_axis(ax, df["month"])
     width = 0.4
     placed_bars = ax.bar(x - width / 2, placed, width, color=PRIMARY, label="Placed orders")
     canceled_bars = ax.bar(x + width / 2, canceled, width, color=NEGATIVE, label="Canceled orders")
-    ax.bar_label(placed_bars, [f"{v:,.0f}" for v in placed], padding=2, fontsize=7, rotation=90, color=INK)
-    month_rates = [f"{100 * c / p:.0f}%" if p > 0 else "" for p, c in zip(placed, canceled, strict=True)]
-    ax.bar_label(canceled_bars, month_rates, padding=2, **{**label_style(len(x), 7), "color": NEGATIVE})
+    label_bars(
+        ax, placed_bars, [f"{v:,.0f}" for v in placed], placed, padding=2, fontsize=7, rotation=90, color=INK
+    )
+    rates = np.where(placed > 0, 100 * canceled / np.maximum(placed, 1), np.nan)
+    month_rates = ["" if np.isnan(r) else f"{r:.0f}%" for r in rates]
+    label_bars(
+        ax, canceled_bars, month_rates, rates, padding=2, **{**label_style(len(x), 7), "color": NEGATIVE}
+    )
     ax.yaxis.set_major_formatter(FuncFormatter(thousands))
     ax.set_ylabel("Orders (invoices)", fontsize=10)
     headroom(ax, 1.1)
     header_legend(fig, ax=ax)
     return save(fig, path)
+
+
+def _rates_shown(months: int) -> str:
+    return "rate per month" if months <= DENSE_BARS else "the highest, lowest and latest month's rate"
 
 
 def plot_sales_growth(kpis: pd.DataFrame, path: Path | str) -> Path:
@@ -123,7 +136,7 @@ def plot_sales_growth(kpis: pd.DataFrame, path: Path | str) -> Path:
     )
     x = month_axis(ax, df["month"])
     bars = ax.bar(x, growth, width=0.72, color=[POSITIVE if v >= 0 else NEGATIVE for v in growth])
-    ax.bar_label(bars, [f"{v:+.1f}%" for v in growth], padding=3, **label_style(len(x)))
+    label_bars(ax, bars, [f"{v:+.1f}%" for v in growth], growth, padding=3, **label_style(len(x)))
     ax.axhline(0, color=INK, linewidth=1)
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:+,.0f}%" if v else "0%"))
     ax.set_ylabel("Growth vs previous month (%)", fontsize=10)
@@ -150,9 +163,10 @@ def plot_customers(kpis: pd.DataFrame, path: Path | str) -> Path:
     active = df["active_customers"]
     tall_enough = new >= 0.07 * max(np.nanmax(active), np.nanmax(existing + new), 1)
     new_labels = [f"{v:,.0f}" if ok else "" for v, ok in zip(new, tall_enough, strict=True)]
-    ax.bar_label(new_bars, new_labels, label_type="center", **label_style(len(x), 7))
+    label_bars(ax, new_bars, new_labels, new, label_type="center", **label_style(len(x), 7))
     ax.plot(x, active, color=HIGHLIGHT, marker="o", linewidth=2, markersize=5, label="Active customers")
-    for xi, value in zip(x, active, strict=True):
+    for i in labelled_bars(active):
+        xi, value = x[i], active.iloc[i]
         if not np.isnan(value):
             ax.annotate(
                 f"{value:,.0f}",
