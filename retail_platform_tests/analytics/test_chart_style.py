@@ -38,3 +38,21 @@ def test_label_bars_writes_the_picked_texts_outside_the_layout() -> None:
     assert not any(label.get_in_layout() for label in labels)
     few = ax.bar(np.arange(12), heights[:12])
     assert len(label_bars(ax, few, [str(i) for i in range(12)], heights[:12])) == 12
+
+
+def test_to_float_reads_decimals_none_and_pandas_missing_values() -> None:
+    from decimal import Decimal
+
+    import pandas as pd
+
+    from retail_platform.analytics.chart_style import to_float
+
+    expected = [1.5, np.nan, 3.0]
+    for values in (
+        [Decimal("1.5"), None, 3],
+        pd.Series([1.5, None, 3.0]),
+        pd.Series([1.5, pd.NA, 3], dtype="object"),
+        pd.array([1, None, 3], dtype="Int64") * 1.5 / np.array([1, 1, 1.5]),
+        (v for v in [Decimal("1.5"), None, Decimal("3")]),
+    ):
+        np.testing.assert_array_equal(to_float(values), expected)
