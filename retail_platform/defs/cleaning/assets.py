@@ -12,7 +12,9 @@ order_lines = sql_table_asset(
     "clean.order_lines",
     deps=[RAW_TRANSACTIONS, RAW_SHOP_ORDERS],
     group_name="clean",
-    order_by="line_id",
+    # the preview's order: invoice_month has a B-tree (migration 019); line_id has none since migration 021,
+    # and sorting ten million lines for a ten-row preview took 0.9 s of every refresh
+    order_by="invoice_month",
     month_column="invoice_month",
     facts=("clean.order_facts",),
     row_count_query="order_lines_row_count",
