@@ -43,6 +43,7 @@ TABLES = {
     "clean.product_months": "month, stock_code",
     "clean.product_descriptions": "month, stock_code, description",
     "clean.invoice_amount_counts": "amount",
+    "clean.spanning_invoices": "invoice_no, month",
     "marts.monthly_kpis": "month",
     "marts.daily_sales": "day",
     "marts.invoice_amount_stats": "variant",

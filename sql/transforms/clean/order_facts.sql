@@ -106,6 +106,24 @@ ON CONFLICT (amount) DO UPDATE SET invoices = c.invoices + excluded.invoices;
 
 DELETE FROM clean.invoice_amount_counts WHERE invoices = 0;
 
+-- clean.spanning_invoices (migration 022): whether an invoice has facts in several months can change only
+-- for the invoices of the rebuilt months (before or after the rebuild), so those are looked up again.
+DELETE FROM clean.spanning_invoices AS s
+USING rebuilt_invoices AS r
+WHERE s.invoice_no = r.invoice_no;
+
+INSERT INTO clean.spanning_invoices (invoice_no, month)
+SELECT DISTINCT f.invoice_no, f.month
+FROM clean.invoice_facts AS f
+JOIN (
+    SELECT f.invoice_no
+    FROM clean.invoice_facts AS f
+    JOIN rebuilt_invoices AS r USING (invoice_no)
+    WHERE NOT f.is_cancellation AND NOT f.is_adjustment
+    GROUP BY f.invoice_no
+    HAVING min(f.month) < max(f.month)
+) AS spanning USING (invoice_no);
+
 -- clean.product_months: one product x month, product lines only (not a non-product code, not an adjustment:
 -- the top_products filter). One sort of the month's product lines by product, the distinct invoices and
 -- customers counted within each product's group (measured at 1,067,371 lines: faster than hash aggregates
@@ -152,3 +170,4 @@ ANALYZE clean.invoice_facts;
 ANALYZE clean.product_months;
 ANALYZE clean.product_descriptions;
 ANALYZE clean.invoice_amount_counts;
+ANALYZE clean.spanning_invoices;

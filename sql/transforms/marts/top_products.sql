@@ -6,8 +6,8 @@
 -- for every product; the rest only for the 100 products kept: description uses from
 -- clean.product_descriptions; customers from the months' distinct customer arrays (exact over months);
 -- invoices as the sum of the months' distinct invoices, less one for every further month of an invoice that
--- has lines of the product in several months (found from clean.invoice_facts, where such an invoice has a row
--- per month; normally there is none, and the lines of those months are then not read at all).
+-- has lines of the product in several months (clean.spanning_invoices lists those invoices with their months;
+-- normally there is none, and the lines of those months are then not read at all).
 -- Rebuilt in the refresh's one transaction with DELETE, not TRUNCATE: readers keep the old rows (MVCC)
 -- until the commit instead of waiting for an ACCESS EXCLUSIVE lock (README, *Readers never block*).
 DELETE FROM marts.top_products;
@@ -35,14 +35,10 @@ WITH per_product AS (
     WHERE p.stock_code IN (SELECT stock_code FROM top)
     GROUP BY p.stock_code
 ), spanning AS MATERIALIZED (
-    -- invoices (neither cancellations nor adjustments) with lines in more than one month
-    SELECT invoice_no, array_agg(DISTINCT month) AS months
-    FROM clean.invoice_facts
-    WHERE NOT is_cancellation AND NOT is_adjustment
-    GROUP BY invoice_no
-    HAVING min(month) < max(month)
+    -- invoices (neither cancellations nor adjustments) with lines in more than one month (migration 022)
+    SELECT DISTINCT invoice_no FROM clean.spanning_invoices
 ), spanning_months AS MATERIALIZED (
-    SELECT DISTINCT m.month FROM spanning AS s, unnest(s.months) AS m(month)
+    SELECT DISTINCT month FROM clean.spanning_invoices
 ), repeats AS (
     -- (product, invoice, month) of those invoices' product lines, read month by month (BRIN on invoice_month)
     SELECT DISTINCT l.stock_code, l.invoice_no, l.invoice_month
