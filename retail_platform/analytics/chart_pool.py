@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -40,16 +40,29 @@ def _workers(tasks: int) -> int:
     return max(1, min(tasks, os.cpu_count() or 1))
 
 
-def render_charts(tasks: Sequence[ChartTask]) -> Iterator[tuple[ChartTask, Path | Exception]]:
-    """Each task with its PNG's path, or the exception its plot raised, as each finishes."""
-    if len(tasks) < 2 or _workers(len(tasks)) < 2 or "fork" not in multiprocessing.get_all_start_methods():
-        yield from _in_process(tasks)
+def render_charts(
+    tasks: Iterable[ChartTask], count: int | None = None
+) -> Iterator[tuple[ChartTask, Path | Exception]]:
+    """Each task with its PNG's path, or the exception its plot raised, as each finishes. ``tasks`` may be
+    lazy (a generator that reads each chart's data when asked for its task): each task goes to a worker as
+    soon as it is made, so the later charts' data is read while the first ones are drawn. ``count``: how
+    many tasks there are, when ``tasks`` has no length."""
+    if count is None:
+        tasks = list(tasks)
+        count = len(tasks)
+    pending = iter(tasks)
+    if count < 2 or _workers(count) < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        yield from _in_process(pending)
         return
+    submitted: list[ChartTask] = []
     done: set[str] = set()
     try:
         context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(_workers(len(tasks)), mp_context=context) as pool:
-            futures: dict[Future, ChartTask] = {pool.submit(_draw, task): task for task in tasks}
+        with ProcessPoolExecutor(_workers(count), mp_context=context) as pool:
+            futures: dict[Future, ChartTask] = {}
+            for task in pending:
+                futures[pool.submit(_draw, task)] = task
+                submitted.append(task)
             for future in as_completed(futures):
                 task = futures[future]
                 try:
@@ -61,10 +74,11 @@ def render_charts(tasks: Sequence[ChartTask]) -> Iterator[tuple[ChartTask, Path 
                 done.add(task.name)
                 yield task, outcome
     except (BrokenProcessPool, OSError):  # a worker died or could not start: draw the rest here
-        yield from _in_process([task for task in tasks if task.name not in done])
+        yield from _in_process([task for task in submitted if task.name not in done])
+        yield from _in_process(pending)
 
 
-def _in_process(tasks: Sequence[ChartTask]) -> Iterator[tuple[ChartTask, Path | Exception]]:
+def _in_process(tasks: Iterable[ChartTask]) -> Iterator[tuple[ChartTask, Path | Exception]]:
     for task in tasks:
         try:
             yield task, task.draw()

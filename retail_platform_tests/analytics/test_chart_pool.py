@@ -49,13 +49,31 @@ def test_a_failing_plot_fails_only_its_chart(tmp_path):
     assert all(isinstance(path, Path) and path.exists() for path in outcomes.values())
 
 
+@pytest.mark.parametrize("lazy", [False, True], ids=["list", "generator"])
 @pytest.mark.parametrize("cause", ["no_fork", "worker_dies"])
-def test_every_chart_is_drawn_here_when_workers_cannot_draw(tmp_path, monkeypatch, cause):
+def test_every_chart_is_drawn_here_when_workers_cannot_draw(tmp_path, monkeypatch, cause, lazy):
     if cause == "no_fork":
         monkeypatch.setattr(chart_pool.multiprocessing, "get_all_start_methods", lambda: ["spawn"])
         extra = ("sales_growth", charts.plot_sales_growth)
     else:
         extra = ("dies", _dies)
-    outcomes = {task.name: outcome for task, outcome in render_charts(_tasks(tmp_path, extra))}
-    assert sorted(outcomes) == sorted(["monthly_net_sales", "orders", extra[0]])
+    tasks = _tasks(tmp_path, extra, ("sales_growth_2", charts.plot_sales_growth))
+    drawn = render_charts(iter(tasks), count=len(tasks)) if lazy else render_charts(tasks)
+    outcomes = {task.name: outcome for task, outcome in drawn}
+    assert sorted(outcomes) == sorted(["monthly_net_sales", "orders", extra[0], "sales_growth_2"])
+    assert all(isinstance(path, Path) and path.exists() for path in outcomes.values())
+
+
+def test_tasks_from_a_generator_are_each_asked_for_and_drawn_once(tmp_path):
+    """The charts asset hands its tasks out as a generator that reads each mart when its first chart is due."""
+    asked: list[str] = []
+
+    def lazy():
+        for task in _tasks(tmp_path, ("sales_growth", charts.plot_sales_growth)):
+            asked.append(task.name)
+            yield task
+
+    outcomes = {task.name: outcome for task, outcome in render_charts(lazy(), count=3)}
+    assert asked == ["monthly_net_sales", "orders", "sales_growth"]
+    assert sorted(outcomes) == sorted(asked)
     assert all(isinstance(path, Path) and path.exists() for path in outcomes.values())

@@ -1,6 +1,7 @@
 """Checks on the chart assets: the PNG exists and is a valid image (not an empty or truncated file)."""
 
 import struct
+from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
@@ -10,6 +11,7 @@ from retail_platform.defs.charts import assets as chart_assets
 from retail_platform.defs.checks.framework import report
 from retail_platform.defs.resources import RetailPathsResource, WarehouseResource
 
+PNG_CHECK = "png_valid"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
@@ -28,27 +30,36 @@ def png_problem(path: Path) -> str | None:
     return None
 
 
-def _png_check(chart: dg.AssetKey) -> dg.AssetChecksDefinition:
-    name = chart.path[-1]
+def png_valid_checks(name: str, charts: list[dg.AssetKey]) -> dg.AssetChecksDefinition:
+    """A ``png_valid`` check on each chart of ``charts`` (``charts/<name>.png``), as one step
+    (``framework``)."""
+    description = "The chart's PNG file exists and is a valid image."
 
-    @dg.asset_check(
-        asset=chart, name="png_valid", description="The chart's PNG file exists and is a valid image."
+    @dg.multi_asset_check(
+        name=name,
+        specs=[dg.AssetCheckSpec(PNG_CHECK, asset=chart, description=description) for chart in charts],
+        can_subset=True,
     )
-    def _check(
+    def _checks(
         context: dg.AssetCheckExecutionContext,
         warehouse: WarehouseResource,
         alerting: AlertingResource,
         retail_paths: RetailPathsResource,
-    ) -> dg.AssetCheckResult:
-        path = retail_paths.paths().charts / f"{name}.png"
-        problem = png_problem(path)
-        result = dg.AssetCheckResult(
-            passed=problem is None,
-            metadata={"path": dg.MetadataValue.path(str(path)), "details": problem or "valid PNG"},
-        )
-        return report(context, warehouse, alerting, result)
+    ) -> Iterator[dg.AssetCheckResult]:
+        for chart in charts:
+            if dg.AssetCheckKey(chart, PNG_CHECK) not in context.selected_asset_check_keys:
+                continue
+            path = retail_paths.paths().charts / f"{chart.path[-1]}.png"
+            problem = png_problem(path)
+            result = dg.AssetCheckResult(
+                asset_key=chart,
+                check_name=PNG_CHECK,
+                passed=problem is None,
+                metadata={"path": dg.MetadataValue.path(str(path)), "details": problem or "valid PNG"},
+            )
+            yield report(context, warehouse, alerting, result)
 
-    return _check
+    return _checks
 
 
-png_checks = [_png_check(chart.key) for chart in chart_assets.CHARTS]
+chart_png_checks = png_valid_checks("chart_png_checks", [chart.key for chart in chart_assets.CHARTS])

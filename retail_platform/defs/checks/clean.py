@@ -4,7 +4,7 @@ the months a run did not touch were checked when they were last built."""
 
 import dagster as dg
 
-from retail_platform.defs.checks.framework import sql_check
+from retail_platform.defs.checks.framework import sql_check, sql_checks
 from retail_platform.defs.cleaning.assets import order_lines
 from retail_platform.settings import current_settings
 
@@ -49,4 +49,9 @@ cancellations_negative = sql_check(
     description="Cancelled product lines have a negative quantity (warns: manual entries are exempt).",
     severity=dg.AssetCheckSeverity.WARN,
     monthly=True,
+)
+
+order_lines_checks = sql_checks(
+    "order_lines_checks",
+    [keys_not_null, amount_consistent, dates_plausible, covers_raw, cancellations_negative],
 )

@@ -2,6 +2,7 @@
 check on ``dagster/column_schema``) and row-count drops (a silent loss of data is the failure nobody sees)."""
 
 import warnings
+from collections.abc import Iterator
 
 import dagster as dg
 
@@ -13,6 +14,7 @@ from retail_platform.settings import current_settings
 
 ROW_DROP_WARN_SHARE = current_settings().checks.row_drop_warn_share
 HISTORY_DEPTH = 400  # materializations looked through: more than the months since RETAIL_FIRST_MONTH
+ROW_DROP_CHECK = "row_count_drop"
 MART_KEYS = [*(table.key for table in kpis.SALES_MARTS), rfm.rfm_scores.key, rfm.rfm_segments.key]
 
 with warnings.catch_warnings():
@@ -35,37 +37,52 @@ def row_counts(instance: dg.DagsterInstance, key: dg.AssetKey) -> list[int]:
     return counts
 
 
-def _row_drop_check(key: dg.AssetKey) -> dg.AssetChecksDefinition:
-    @dg.asset_check(
-        asset=key,
-        name="row_count_drop",
-        description=f"Warns when the table lost more than {ROW_DROP_WARN_SHARE:.0%} of its rows since the "
-        "previous materialization (RETAIL_CHECK_ROW_DROP_WARN_SHARE).",
+def _row_drop_result(instance: dg.DagsterInstance, key: dg.AssetKey) -> dg.AssetCheckResult:
+    counts = row_counts(instance, key)
+    if len(counts) < 2:
+        return dg.AssetCheckResult(
+            asset_key=key,
+            check_name=ROW_DROP_CHECK,
+            passed=True,
+            metadata={"details": "no previous materialization to compare"},
+        )
+    current, previous = counts
+    drop = (previous - current) / previous if previous else 0.0
+    return dg.AssetCheckResult(
+        asset_key=key,
+        check_name=ROW_DROP_CHECK,
+        passed=drop <= ROW_DROP_WARN_SHARE,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={
+            "current_rows": current,
+            "previous_rows": previous,
+            "drop_share": dg.MetadataValue.float(round(drop, 4)),
+            "details": f"{previous:,} -> {current:,} rows ({drop:.1%} fewer)",
+        },
     )
-    def _check(
+
+
+def row_count_drop_checks(name: str, keys: list[dg.AssetKey]) -> dg.AssetChecksDefinition:
+    """A ``row_count_drop`` check on each of ``keys``, as one step (``framework``): each warns when its table
+    lost more than ``ROW_DROP_WARN_SHARE`` of its rows since the previous materialization."""
+    description = (
+        f"Warns when the table lost more than {ROW_DROP_WARN_SHARE:.0%} of its rows since the previous "
+        "materialization (RETAIL_CHECK_ROW_DROP_WARN_SHARE)."
+    )
+
+    @dg.multi_asset_check(
+        name=name,
+        specs=[dg.AssetCheckSpec(ROW_DROP_CHECK, asset=key, description=description) for key in keys],
+        can_subset=True,
+    )
+    def _checks(
         context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource, alerting: AlertingResource
-    ) -> dg.AssetCheckResult:
-        counts = row_counts(context.instance, key)
-        if len(counts) < 2:
-            result = dg.AssetCheckResult(
-                passed=True, metadata={"details": "no previous materialization to compare"}
-            )
-        else:
-            current, previous = counts
-            drop = (previous - current) / previous if previous else 0.0
-            result = dg.AssetCheckResult(
-                passed=drop <= ROW_DROP_WARN_SHARE,
-                severity=dg.AssetCheckSeverity.WARN,
-                metadata={
-                    "current_rows": current,
-                    "previous_rows": previous,
-                    "drop_share": dg.MetadataValue.float(round(drop, 4)),
-                    "details": f"{previous:,} -> {current:,} rows ({drop:.1%} fewer)",
-                },
-            )
-        return report(context, warehouse, alerting, result)
+    ) -> Iterator[dg.AssetCheckResult]:
+        for key in keys:
+            if dg.AssetCheckKey(key, ROW_DROP_CHECK) in context.selected_asset_check_keys:
+                yield report(context, warehouse, alerting, _row_drop_result(context.instance, key))
 
-    return _check
+    return _checks
 
 
-row_drop_checks = [_row_drop_check(key) for key in MART_KEYS]
+mart_row_count_drop_checks = row_count_drop_checks("mart_row_count_drop_checks", MART_KEYS)

@@ -1,7 +1,7 @@
 """Checks on the KPI marts and the RFM marts (the RFM ones are blocking: segments and charts are not rebuilt
 from scores that fail them)."""
 
-from retail_platform.defs.checks.framework import sql_check
+from retail_platform.defs.checks.framework import sql_check, sql_checks
 from retail_platform.defs.marts import kpis
 from retail_platform.defs.marts.rfm import rfm_scores, rfm_segments
 
@@ -53,3 +53,12 @@ rfm_segments_add_up = sql_check(
     "rfm_segments_add_up",
     description="All ten segments listed; segment counts match rfm_scores and sum to the customer count.",
 )
+
+monthly_kpis_checks = sql_checks(
+    "monthly_kpis_checks", [net_sales_reconcile, customers_add_up, months_contiguous]
+)
+invoice_amount_stats_checks = sql_checks("invoice_amount_stats_checks", [invoice_stats_ordered])
+rfm_scores_checks = sql_checks(
+    "rfm_scores_checks", [rfm_one_row_per_customer, rfm_scores_valid, rfm_segment_rule]
+)
+rfm_segments_checks = sql_checks("rfm_segments_checks", [rfm_segments_add_up])

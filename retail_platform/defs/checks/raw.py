@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from retail_platform.defs.checks.framework import sql_check
+from retail_platform.defs.checks.framework import sql_check, sql_checks
 from retail_platform.defs.ingestion.assets import RAW_FILE_LOADS, RAW_REJECTED_LINES, RAW_TRANSACTIONS
 from retail_platform.settings import current_settings
 
@@ -28,3 +28,5 @@ rejected_lines_explained = sql_check(
     description="Every rejected line has a reason and a ledger row; no file lists more rejected lines than it "
     "counted.",
 )
+
+raw_checks = sql_checks("raw_checks", [file_accounting, rejected_share, rejected_lines_explained])

@@ -8,7 +8,7 @@ import dagster as dg
 
 from retail_platform.defs.checks import charts as chart_checks
 from retail_platform.defs.checks import history
-from retail_platform.defs.checks.framework import sql_check
+from retail_platform.defs.checks.framework import sql_check, sql_checks
 from retail_platform.defs.predictions import charts as prediction_charts
 from retail_platform.defs.predictions.actions import CUSTOMER_ACTIONS
 from retail_platform.defs.predictions.clv import (
@@ -31,7 +31,7 @@ PREDICTION_MARTS = [
     CUSTOMER_ACTIONS,
 ]
 
-prediction_sql_checks = [
+_sql_checks = [
     sql_check(
         CUSTOMER_LIFETIME_VALUE,
         "customer_lifetime_value_one_row_per_customer",
@@ -79,9 +79,19 @@ prediction_sql_checks = [
     ),
 ]
 
+# one step per table: its checks run together after it
+prediction_sql_checks = [
+    sql_checks(f"{key.path[-1]}_checks", [check for check in _sql_checks if check.asset == key])
+    for key in PREDICTION_MARTS
+]
+
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", dg.BetaWarning)
     prediction_schema_checks = list(dg.build_column_schema_change_checks(assets=PREDICTION_MARTS))
 
-prediction_row_drop_checks = [history._row_drop_check(key) for key in PREDICTION_MARTS]
-prediction_png_checks = [chart_checks._png_check(prediction_charts.clv_purchases_by_decile.key)]
+prediction_row_drop_checks = [
+    history.row_count_drop_checks("prediction_row_count_drop_checks", PREDICTION_MARTS)
+]
+prediction_png_checks = [
+    chart_checks.png_valid_checks("prediction_png_checks", [prediction_charts.clv_purchases_by_decile.key])
+]
