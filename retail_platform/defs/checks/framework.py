@@ -3,8 +3,8 @@ when it fails, resolved when it passes again; and how the checks of one asset ru
 
 The checks of one asset (or of a family of assets, as the charts' PNG checks) are one ``multi_asset_check``
 that can be subset: each check is still its own check in the UI, run alone from there when wanted, but a run
-pays Dagster's cost of a step (its events, about 60 ms in process) once for the family instead of once per
-check, which was about 2 s of a day's refresh at 10,673,710 lines."""
+pays Dagster's cost of a step (its start and end events) once for the family instead of once per check: a
+day's refresh runs 9 check steps instead of 27."""
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
