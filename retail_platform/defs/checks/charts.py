@@ -31,7 +31,7 @@ def png_problem(path: Path) -> str | None:
 
 
 def png_valid_checks(name: str, charts: list[dg.AssetKey]) -> dg.AssetChecksDefinition:
-    """A ``png_valid`` check on each chart of ``charts`` (``charts/<name>.png``), as one step
+    """A ``png_valid`` check on each chart of ``charts`` (its ``charts/<chart>.png``), as one step
     (``framework``)."""
     description = "The chart's PNG file exists and is a valid image."
 
