@@ -61,14 +61,14 @@ def main() -> int:
 
     import dagster as dg
 
-    from retail_platform.bench.incremental import _split
+    from retail_platform.bench.incremental import split_held_out_days
     from retail_platform.sample_data import write_sample
     from retail_platform.sample_data.calibration import DEFAULT_DAYS
 
     # a year ending yesterday: the shop's orders of today then follow the history, as in a live shop
     start = (datetime.date.today() - datetime.timedelta(days=DEFAULT_DAYS)).isoformat()
     write_sample(staging / "year.csv", args.rows, seed=12, start=start)
-    history, days = _split(staging / "year.csv", staging, args.days)
+    history, days = split_held_out_days(staging / "year.csv", staging, args.days)
     log(f"generated {args.rows:,} lines: a history and {len(days)} held-out days")
 
     ui, url = start_ui(home, args.port, env, paths)

@@ -30,19 +30,17 @@ from retail_platform.warehouse.connection import engine_for
 def build(url: str, rows: int, days: int, folder: Path) -> None:
     """The day scenario's warehouse (``bench.incremental``), kept: the history loaded and refreshed, one day
     on top of it."""
-    from retail_platform.bench.incremental import _split
-    from retail_platform.defs.partitions import every_month_tags
+    from retail_platform.bench.incremental import load_history, split_held_out_days
     from retail_platform.ingestion.loader import load_file
     from retail_platform.sample_data import write_sample
     from retail_platform.warehouse.migrations import migrate
 
     source = folder / "source.csv"
     write_sample(source, rows, 7, days=days)
-    history, held_out = _split(source, folder, 3)
+    history, held_out = split_held_out_days(source, folder, 3)
     engine = engine_for(url)
     migrate(engine)
-    load_file(engine, history, progress=lambda _message: None)
-    full = run_job_timed("refresh_marts_job", url, folder / "home", every_month_tags())
+    full = load_history(engine, url, history, folder / "home")
     print(f"history of {rows:,} lines loaded and refreshed ({full.seconds:.1f} s, ok={full.ok})", flush=True)
     load_file(engine, held_out[0], progress=lambda _message: None)
     settle(url, vacuum=True)

@@ -8,7 +8,7 @@ import csv
 from collections import Counter
 from pathlib import Path
 
-from retail_platform.bench.incremental import _split, run_day_scenario
+from retail_platform.bench.incremental import run_day_scenario, split_held_out_days
 from retail_platform.sample_data import write_sample
 
 
@@ -20,7 +20,7 @@ def _rows(path: Path) -> list[tuple[str, ...]]:
 def test_the_split_keeps_every_line_once_and_holds_out_the_last_days(tmp_path: Path):
     source = tmp_path / "sample.csv"
     write_sample(source, 3000, seed=5, days=20)
-    history, days = _split(source, tmp_path, held_out=2)
+    history, days = split_held_out_days(source, tmp_path, held_out=2)
 
     lines = _rows(source)
     held = [_rows(day) for day in days]
