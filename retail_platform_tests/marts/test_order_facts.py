@@ -50,7 +50,12 @@ HEART_TEXT = "WHITE HANGING HEART T-LIGHT HOLDER"
 
 def test_invoice_facts_by_hand(engine):
     insert_clean(engine, HAND_MADE)
-    rows = fetch_rows(engine, "SELECT * FROM clean.invoice_facts ORDER BY month, invoice_no, country")
+    rows = fetch_rows(
+        engine,
+        "SELECT month, invoice_no, customer_id, country, is_cancellation, is_adjustment, lines, net_amount,"
+        " positive_lines, positive_amount, purchase_lines, purchase_amount, last_purchase"
+        " FROM clean.invoice_facts ORDER BY month, invoice_no, country",
+    )
     t = datetime.fromisoformat
     # month, invoice, customer, country, cancel, adjust, lines, net, +lines, +amount, purchases, their amount, last
     assert rows == [
@@ -65,6 +70,17 @@ def test_invoice_facts_by_hand(engine):
          t("2010-02-02 12:00")),
         (FEB, "5", 8, "United Kingdom", False, False, 1, Decimal("2"), 1, Decimal("2"), 0, Decimal(0), None),
     ]  # fmt: skip
+    # units and the first line's date: the customer history of marts.customer_invoices (migration 023)
+    history = "SELECT invoice_no, country, units, first_date FROM clean.invoice_facts ORDER BY month, invoice_no, country"
+    assert fetch_rows(engine, history) == [
+        ("1", "United Kingdom", 4, t("2010-01-04 10:00")),
+        ("2", "France", 3, t("2010-01-05 11:00")),
+        ("A4", "United Kingdom", 1, t("2010-01-07 12:00")),
+        ("C3", "United Kingdom", -1, t("2010-01-06 12:00")),
+        ("1", "United Kingdom", 3, t("2010-02-01 09:00")),
+        ("5", "EIRE", 2, t("2010-02-02 12:00")),
+        ("5", "United Kingdom", 1, t("2010-02-02 12:00")),
+    ]
 
 
 def test_product_facts_by_hand(engine):
@@ -183,12 +199,12 @@ def test_the_migration_builds_the_facts_of_lines_already_there(engine, monkeypat
     """A warehouse migrated before 018, with lines in clean.order_lines, gets the facts the transform builds."""
     with engine.begin() as conn:
         for table in ("clean.invoice_facts", "clean.product_months", "clean.product_descriptions"):
-            conn.execute(text(f"DROP TABLE {table}"))
-        conn.execute(text("DELETE FROM meta.schema_migrations WHERE version = 18"))
+            conn.execute(text(f"DROP TABLE {table} CASCADE"))  # marts.customer_invoices: 023
+        conn.execute(text("DELETE FROM meta.schema_migrations WHERE version IN (18, 23)"))
     with monkeypatch.context() as patched:  # the lines as an older clean transform left them: no facts
         patched.setattr(marts, "build_facts", lambda _engine: None)
         insert_clean(engine, random_lines(12, invoices=80))
-    assert [m.version for m in migrate(engine)] == [18]
+    assert [m.version for m in migrate(engine)] == [18, 23]  # 023 adds two columns to the facts 018 built
     migrated = _facts(engine)
     build_facts(engine)
     assert migrated == _facts(engine)

@@ -51,6 +51,8 @@ SELECT
     l.is_adjustment,
     count(*) AS lines,
     sum(l.amount) AS net_amount,
+    sum(l.quantity) AS units,
+    min(l.invoice_date) AS first_date,
     count(*) FILTER (WHERE l.amount > 0) AS positive_lines,
     coalesce(sum(l.amount) FILTER (WHERE l.amount > 0), 0) AS positive_amount,
     count(*) FILTER (WHERE p.purchase) AS purchase_lines,
@@ -66,8 +68,8 @@ WHERE l.invoice_month >= CAST(:month_start AS date)
 GROUP BY l.invoice_month, l.invoice_no, l.customer_id, l.country, l.is_cancellation, l.is_adjustment;
 
 INSERT INTO clean.invoice_facts (
-    month, invoice_no, customer_id, country, is_cancellation, is_adjustment, lines, net_amount,
-    positive_lines, positive_amount, purchase_lines, purchase_amount, last_purchase
+    month, invoice_no, customer_id, country, is_cancellation, is_adjustment, lines, net_amount, units,
+    first_date, positive_lines, positive_amount, purchase_lines, purchase_amount, last_purchase
 )
 TABLE staged_invoice_facts;
 
