@@ -164,6 +164,25 @@ def rfm_customer_facts(lines: pd.DataFrame) -> list[tuple]:
     ]
 
 
+def customer_invoices(lines: pd.DataFrame) -> list[tuple]:
+    """The view marts.customer_invoices as migration 011 defined it on the lines: per known customer and
+    invoice, the first line's date, the smallest country, whether a cancellation, lines, units, amount."""
+    known = lines[lines["customer_id"].notna()]
+    return [
+        (
+            int(customer),
+            invoice,
+            group["invoice_date"].min(),
+            group["country"].min(),
+            bool(group["is_cancellation"].any()),
+            len(group),
+            int(group["quantity"].sum()),
+            _total(group["amount"]),
+        )
+        for (customer, invoice), group in known.groupby(["customer_id", "invoice_no"])
+    ]
+
+
 @dataclass(frozen=True)
 class Definition:
     query: str  # the mart, or the query, as read from the facts
@@ -188,6 +207,7 @@ DEFINITIONS = {
         _query("rfm_customer_facts"), rfm_customer_facts, ordered=True
     ),
     "queries/invoice_amounts.sql": Definition(_query("invoice_amounts"), invoice_amount_counts),
+    "marts.customer_invoices": Definition("SELECT * FROM marts.customer_invoices", customer_invoices),
 }
 
 
