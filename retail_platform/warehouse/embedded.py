@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import logging
+import os
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -70,13 +71,49 @@ def is_running(pgdata: Path) -> bool:
 
 
 def _is_running(pgdata: Path) -> bool:
-    if not (pgdata / "postmaster.pid").exists():
+    if not (pgdata / "postmaster.pid").exists() or _stale_postmaster_pid(pgdata):
         return False
     try:
         info = PostmasterInfo.read_from_pgdata(pgdata)
     except (AssertionError, ValueError, OSError):  # still written by a server starting without our lock
         return True
     return info is not None and info.is_running()
+
+
+def _process_state(pid: int) -> str | None:
+    """The state letter of ``/proc/<pid>/stat`` (``Z``: a zombie), None where there is no such process."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return None
+
+
+def _stale_postmaster_pid(pgdata: Path) -> bool:
+    """Whether ``postmaster.pid`` names a server that is gone although its pid still exists: killed, but not yet
+    reaped by its parent (a zombie), with no live process of it left in the data folder. An init process that
+    does not reap orphans (a container's PID 1 without an init, some sandboxes) leaves the zombie for long;
+    psutil and PostgreSQL's own lock-file check both take its pid for a running server, so the next command
+    would wait on a dead server instead of starting it again. Linux only (``/proc``); elsewhere False."""
+    try:
+        pid = int((pgdata / "postmaster.pid").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return False
+    if _process_state(pid) != "Z":
+        return False
+    folder = pgdata.resolve()
+    for entry in Path("/proc").iterdir():  # a backend still alive (it exits when it sees its postmaster die)
+        if not entry.name.isdigit() or int(entry.name) == pid:
+            continue
+        try:
+            if Path(os.readlink(entry / "cwd")) == folder and _process_state(int(entry.name)) not in (
+                None,
+                "Z",
+            ):
+                return False
+        except OSError:
+            continue
+    return True
 
 
 def started_here(pgdata: Path) -> bool:
@@ -91,6 +128,9 @@ def start_embedded(pgdata: Path, database: str = WAREHOUSE_DATABASE, keep_runnin
     share it; ``retail-platform stop`` stops it.
     """
     with _start_lock(pgdata):
+        if _stale_postmaster_pid(pgdata):  # PostgreSQL would refuse to start while the zombie's pid exists
+            log.warning("embedded PostgreSQL in %s was killed: its stale postmaster.pid removed", pgdata)
+            (pgdata / "postmaster.pid").unlink(missing_ok=True)
         was_running = _is_running(pgdata)
         if not was_running:
             _STARTED_HERE.add(pgdata.resolve())
