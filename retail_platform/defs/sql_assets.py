@@ -30,6 +30,7 @@ from retail_platform.defs.partitions import (
 )
 from retail_platform.defs.resources import WarehouseResource
 from retail_platform.warehouse.bulk import take_write_turn
+from retail_platform.warehouse.empty_tables import drop_indexes, take_if_empty
 from retail_platform.warehouse.sql_files import read_sql, run_script, transform_sql
 
 _DOLLAR_TAG = re.compile(r"\$[A-Za-z_]*\$")
@@ -124,9 +125,17 @@ def rebuild_table(
     metadata for the UI; for a full refresh of a month table, ``this_run/data_months`` lists the months
     that hold data (``month_column``: the table's month or day column). ``facts``: transforms of facts built
     from the table, run after it in the same transaction for the same months. ``row_count_query``: a query
-    file (``sql/queries``) that counts the table's rows exactly and faster than ``count(*)``."""
+    file (``sql/queries``) that counts the table's rows exactly and faster than ``count(*)``.
+
+    The first build of a month table (a full refresh while it is empty) takes the table (``take_if_empty``):
+    its rows then skip the WAL on the embedded server and its indexes are built once after its transform,
+    before the facts read it; its readers, who have nothing to read yet, wait for the commit instead of
+    seeing it empty."""
     with engine.begin() as conn:
+        indexes = _first_build(conn, table) if month_column and (months is None or months.every) else []
         run_transform(conn, table, months)
+        for definition in indexes:
+            conn.exec_driver_sql(definition)
         for fact in facts:
             run_transform(conn, fact, months)
         rows = None
@@ -143,6 +152,15 @@ def rebuild_table(
                 keys = _data_month_keys(conn, table, month_column)
                 metadata["this_run/data_months"] = dg.MetadataValue.json(keys)
         return metadata
+
+
+def _first_build(conn: Connection, table: str) -> list[str]:
+    """Take ``table`` when it is empty (``take_if_empty``) and drop its indexes: their definitions."""
+    take_write_turn(conn, table)  # before the table's lock, as every writer of the table takes them
+    pg = conn.connection.driver_connection
+    indexes: list[str] = []
+    take_if_empty(pg, table, then=lambda: indexes.extend(drop_indexes(pg, table)))
+    return indexes
 
 
 def record_data_months(

@@ -18,6 +18,7 @@ from retail_platform.ingestion.ledger import LoadResult, insert_export, rejected
 from retail_platform.ingestion.pgcopy import csv_bytes, write_binary
 from retail_platform.ingestion.streams import invoice_aligned, prefetched
 from retail_platform.ingestion.typed_blocks import ROW_COLUMNS, Typed, prepared_blocks
+from retail_platform.warehouse.empty_tables import drop_indexes, take_if_empty
 from retail_platform.warehouse.sql_files import read_sql, run_script
 
 Progress = Callable[[str], None]
@@ -107,36 +108,22 @@ class BlockLoader:
         self._end_bulk()
 
     def _start_bulk(self) -> None:
-        """Bulk mode, for a big first file into an empty raw.transaction_lines: the table is truncated in this
-        transaction, so its blocks are COPYed frozen (no later VACUUM pass to mark them visible) and, on a
-        server with ``wal_level = minimal`` such as the embedded one, without WAL (the files are synced at
-        commit instead). It takes an exclusive lock on the empty table until the commit; a reader holding
-        the table (an analyst's open transaction) must not stall the load, so after 2 s the load goes on
-        without bulk mode."""
-        self.pg.execute("SAVEPOINT load_bulk")
-        try:
-            self.pg.execute("SET LOCAL lock_timeout = '2s'")
-            self.pg.execute("LOCK TABLE raw.transaction_lines IN ACCESS EXCLUSIVE MODE")
-            self.pg.execute("SET LOCAL lock_timeout TO DEFAULT")
-            if self.pg.execute("SELECT EXISTS (SELECT 1 FROM raw.transaction_lines)").fetchone()[0]:
-                self.pg.execute("RELEASE SAVEPOINT load_bulk")
-                return
-            self.pg.execute("TRUNCATE raw.transaction_lines")
-            indexes = self.pg.execute(
-                "SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index"
-                " WHERE indrelid = 'raw.transaction_lines'::regclass"
-            ).fetchall()
-            for name, _ in indexes:
-                self.pg.execute(f"DROP INDEX {name}")
-        except (psycopg.errors.LockNotAvailable, psycopg.errors.DependentObjectsStillExist):
-            # the table is busy, or a constraint relies on one of its indexes: block by block then
-            self.pg.execute("ROLLBACK TO SAVEPOINT load_bulk")
-            self.pg.execute("SET LOCAL lock_timeout TO DEFAULT")
-            return
-        self.pg.execute("RELEASE SAVEPOINT load_bulk")
-        self._frozen = True
-        self._dropped_indexes = [definition for _, definition in indexes]
-        self.progress(f"{self.name}: bulk load into the empty raw.transactions, its index built at the end")
+        """Bulk mode, for a big first file into an empty raw.transaction_lines (``take_if_empty``): the table is
+        truncated in this transaction, so its blocks are COPYed frozen (no later VACUUM pass to mark them
+        visible) and, on a server with ``wal_level = minimal`` such as the embedded one, without WAL (the
+        files are synced at commit instead); its indexes are built once at the end. A reader holding the table
+        (an analyst's open transaction) must not stall the load: after 2 s it goes on without bulk mode."""
+        indexes: list[str] = []
+        if take_if_empty(
+            self.pg,
+            "raw.transaction_lines",
+            then=lambda: indexes.extend(drop_indexes(self.pg, "raw.transaction_lines")),
+        ):
+            self._frozen = True
+            self._dropped_indexes = indexes
+            self.progress(
+                f"{self.name}: bulk load into the empty raw.transactions, its index built at the end"
+            )
 
     def _end_bulk(self) -> None:
         """Build the indexes bulk mode dropped: at the end of the export, or before the first block that

@@ -130,7 +130,10 @@ JOIN (
 -- the top_products filter). One sort of the month's product lines by product, the distinct invoices and
 -- customers counted within each product's group (measured at 1,067,371 lines: faster than hash aggregates
 -- over (product, invoice) and (product, customer), which have nearly a group per line). DISTINCT sorts the
--- customer ids, so each array is ascending.
+-- customer ids, so each array is ascending. The text keys are sorted in the "C" collation (byte order):
+-- grouping and distinct counts only compare for equality, which is byte equality in every deterministic
+-- collation, so the rows are the same; a locale's comparison function (even C.UTF-8's) is what made this
+-- sort slow (1.9-2.6 s against 1.4-1.8 s at 1,067,371 lines).
 DELETE FROM clean.product_months
 WHERE month >= CAST(:month_start AS date)
   AND month < CAST(:month_end AS date);
@@ -138,33 +141,34 @@ WHERE month >= CAST(:month_start AS date)
 INSERT INTO clean.product_months (month, stock_code, lines, units, net_sales, invoices, customer_ids)
 SELECT
     l.invoice_month,
-    l.stock_code,
+    l.stock_code COLLATE "C",
     count(*),
     sum(l.quantity),
     sum(l.amount),
-    count(DISTINCT l.invoice_no) FILTER (WHERE NOT l.is_cancellation),
+    count(DISTINCT l.invoice_no COLLATE "C") FILTER (WHERE NOT l.is_cancellation),
     coalesce(array_agg(DISTINCT l.customer_id) FILTER (WHERE l.customer_id IS NOT NULL), '{}')
 FROM clean.order_lines AS l
 WHERE l.invoice_month >= CAST(:month_start AS date)
   AND l.invoice_month < CAST(:month_end AS date)
   AND NOT l.is_non_product
   AND NOT l.is_adjustment
-GROUP BY l.invoice_month, l.stock_code;
+GROUP BY l.invoice_month, l.stock_code COLLATE "C";
 
--- clean.product_descriptions: how many product lines of the month use each description of the product.
+-- clean.product_descriptions: how many product lines of the month use each description of the product
+-- (grouped in the "C" collation, as above).
 DELETE FROM clean.product_descriptions
 WHERE month >= CAST(:month_start AS date)
   AND month < CAST(:month_end AS date);
 
 INSERT INTO clean.product_descriptions (month, stock_code, description, lines)
-SELECT l.invoice_month, l.stock_code, l.description, count(*)
+SELECT l.invoice_month, l.stock_code COLLATE "C", l.description COLLATE "C", count(*)
 FROM clean.order_lines AS l
 WHERE l.invoice_month >= CAST(:month_start AS date)
   AND l.invoice_month < CAST(:month_end AS date)
   AND NOT l.is_non_product
   AND NOT l.is_adjustment
   AND l.description IS NOT NULL
-GROUP BY l.invoice_month, l.stock_code, l.description;
+GROUP BY l.invoice_month, l.stock_code COLLATE "C", l.description COLLATE "C";
 
 -- A full refresh (or a run of more than two months) refreshes the facts' statistics; a day's refresh leaves
 -- that to autovacuum (sql_assets.run_transform), which a server may have turned off.
