@@ -112,3 +112,5 @@ def test_dagsters_own_commands_work_in_a_fresh_clone_with_nothing_set(
     for text in expected:
         assert text in output, f"{text!r} not in the output of {' '.join(command)}:\n{output}"
     assert "DAGSTER_POSTGRES" not in output
+    # the clone's folder is not named after the location: the location keeps its name, and no warning says so
+    assert "does not match the name" not in output, output
