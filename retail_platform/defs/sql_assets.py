@@ -134,8 +134,8 @@ def rebuild_table(
     with engine.begin() as conn:
         indexes = _first_build(conn, table) if month_column and (months is None or months.every) else []
         run_transform(conn, table, months)
-        for definition in indexes:
-            conn.exec_driver_sql(definition)
+        for definition in indexes:  # psycopg without parameters: a '%' in a predicate stays as it is
+            conn.connection.driver_connection.execute(definition)
         for fact in facts:
             run_transform(conn, fact, months)
         rows = None
