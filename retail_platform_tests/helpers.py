@@ -1,10 +1,12 @@
-"""Small builders for hand-made test data."""
+"""Small builders for hand-made test data, and the catalog lookups tests share."""
 
 from __future__ import annotations
 
 import csv
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+
+from sqlalchemy import Connection, text
 
 UCI2_HEADER = [
     "Invoice",
@@ -50,3 +52,14 @@ def write_csv(
         writer.writerow(header)
         writer.writerows(rows)
     return path
+
+
+def index_definitions(conn: Connection, table: str) -> list[str]:
+    """The ``CREATE INDEX`` statements of ``table`` (``schema.name``) as the connection sees them, sorted."""
+    schema, name = table.split(".")
+    return sorted(
+        conn.execute(
+            text("SELECT indexdef FROM pg_indexes WHERE schemaname = :schema AND tablename = :name"),
+            {"schema": schema, "name": name},
+        ).scalars()
+    )

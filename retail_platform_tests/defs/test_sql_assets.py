@@ -9,6 +9,7 @@ from sqlalchemy import event, text
 
 from retail_platform.defs.partitions import MonthSpan
 from retail_platform.defs.sql_assets import rebuild_table, run_transform, split_statements
+from retail_platform_tests.helpers import index_definitions
 from retail_platform_tests.marts import Line, load_raw
 
 
@@ -57,13 +58,7 @@ def _clean_state(engine) -> tuple[int, list[str], list[tuple]]:
         relfile = conn.execute(
             text("SELECT relfilenode FROM pg_class WHERE oid = 'clean.order_lines'::regclass")
         ).scalar()
-        indexes = list(
-            conn.execute(
-                text(
-                    "SELECT indexdef FROM pg_indexes WHERE schemaname = 'clean' AND tablename = 'order_lines'"
-                )
-            ).scalars()
-        )
+        indexes = index_definitions(conn, "clean.order_lines")
         facts = conn.execute(text("SELECT * FROM clean.product_months ORDER BY 1, 2")).all()
         lines = conn.execute(text("SELECT * FROM clean.order_lines ORDER BY line_id")).all()
     return relfile, indexes, [*lines, *facts]

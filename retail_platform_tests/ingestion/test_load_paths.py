@@ -21,6 +21,7 @@ from retail_platform.ingestion.columns import map_header
 from retail_platform.ingestion.loader import LoadResult, load_file
 from retail_platform.ingestion.readers import read_exports
 from retail_platform.settings import PlausibilitySettings
+from retail_platform_tests import helpers
 from retail_platform_tests.helpers import line, write_csv
 from retail_platform_tests.ingestion.support import (
     assert_accounting,
@@ -97,14 +98,7 @@ def most_copies_per_export(*exports: list[list[str]]) -> Counter:
 
 def index_definitions(engine: Engine) -> list[str]:
     with engine.connect() as conn:
-        return sorted(
-            conn.execute(
-                text(
-                    "SELECT indexdef FROM pg_indexes WHERE schemaname = 'raw'"
-                    " AND tablename = 'transaction_lines'"
-                )
-            ).scalars()
-        )
+        return helpers.index_definitions(conn, "raw.transaction_lines")
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import Engine, text
 
 from retail_platform.warehouse.empty_tables import drop_indexes, take_if_empty
+from retail_platform_tests.helpers import index_definitions
 
 TABLE = "public.sample"
 
@@ -36,7 +37,7 @@ def _exclusive_locks(conn) -> int:
 
 
 def _indexes(conn) -> list[str]:
-    return list(conn.execute(text("SELECT indexdef FROM pg_indexes WHERE tablename = 'sample'")).scalars())
+    return index_definitions(conn, TABLE)
 
 
 def test_an_empty_table_gets_new_files_and_its_indexes_can_be_built_again(sample: Engine) -> None:
