@@ -45,6 +45,25 @@ def test_daily_sales_by_hand(engine):
     assert days.loc[date(2010, 1, 5), "net_sales"] == Decimal("10")
 
 
+def test_daily_sales_count_an_invoice_on_each_of_its_days_and_each_of_its_customers(engine):
+    """The day's distinct counts are taken over rows grouped by day, invoice and customer: an invoice over two
+    days counts on both, and once on each even with two customers."""
+    lines = [
+        Line("7", quantity=1, unit_price="2", invoice_date="2010-01-04 10:00:00", customer_id=3),
+        Line("7", quantity=1, unit_price="2", invoice_date="2010-01-04 11:00:00", customer_id=4),
+        Line("7", quantity=2, unit_price="2", invoice_date="2010-01-05 09:00:00", customer_id=3),
+        Line("8", quantity=1, unit_price="5", invoice_date="2010-01-05 12:00:00", customer_id=3),
+    ]
+    days = build_on_clean(
+        engine, lines, "marts.daily_sales", "SELECT * FROM marts.daily_sales ORDER BY day"
+    ).set_index("day")
+    first, second = days.loc[date(2010, 1, 4)], days.loc[date(2010, 1, 5)]
+    assert (first["invoices"], first["lines"], first["customers"]) == (1, 2, 2)
+    assert (second["invoices"], second["lines"], second["customers"]) == (2, 2, 1)
+    assert (first["net_sales"], second["net_sales"]) == (Decimal("4"), Decimal("9"))
+    assert (first["units"], second["units"]) == (2, 3)
+
+
 @pytest.mark.parametrize("seed", [9, 10])
 def test_daily_sales_add_up_to_the_order_lines(engine, seed):
     lines = random_lines(seed, invoices=150)
