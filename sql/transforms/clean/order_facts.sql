@@ -11,13 +11,17 @@
 -- out of the counts before their facts are rebuilt, and puts its new amount in after. An invoice is one of
 -- them when it has facts in the months before (is_new false) or only after the rebuild (is_new true: its old
 -- amount is that of its facts in other months, taken out after the rebuild, which leaves those untouched).
+-- A full refresh ('-infinity' .. 'infinity') rebuilds every invoice: it follows none (rebuilt_invoices stays
+-- empty), and the statements guarded by its bounds count every amount again from all the facts (0.2 s against
+-- 0.75 s for following the 61,465 invoices of 1,067,371 lines); clean.spanning_invoices below likewise.
 CREATE TEMPORARY TABLE rebuilt_invoices (invoice_no text PRIMARY KEY, is_new boolean NOT NULL) ON COMMIT DROP;
 
 INSERT INTO rebuilt_invoices (invoice_no, is_new)
 SELECT DISTINCT invoice_no, false
 FROM clean.invoice_facts
 WHERE month >= CAST(:month_start AS date)
-  AND month < CAST(:month_end AS date);
+  AND month < CAST(:month_end AS date)
+  AND NOT (CAST(:month_start AS date), CAST(:month_end AS date)) = ('-infinity', 'infinity');
 
 WITH old_amounts AS (
     SELECT sum(f.positive_amount) AS amount
@@ -78,6 +82,7 @@ SELECT DISTINCT invoice_no, true
 FROM clean.invoice_facts
 WHERE month >= CAST(:month_start AS date)
   AND month < CAST(:month_end AS date)
+  AND NOT (CAST(:month_start AS date), CAST(:month_end AS date)) = ('-infinity', 'infinity')
 ON CONFLICT (invoice_no) DO NOTHING;
 
 WITH old_amounts AS (
@@ -106,6 +111,21 @@ FROM (
 GROUP BY amount
 ON CONFLICT (amount) DO UPDATE SET invoices = c.invoices + excluded.invoices;
 
+-- a full refresh: every invoice's amount, from all the facts
+DELETE FROM clean.invoice_amount_counts
+WHERE (CAST(:month_start AS date), CAST(:month_end AS date)) = ('-infinity', 'infinity');
+
+INSERT INTO clean.invoice_amount_counts (amount, invoices)
+SELECT amount, count(*)
+FROM (
+    SELECT sum(positive_amount) AS amount
+    FROM clean.invoice_facts
+    WHERE positive_lines > 0
+    GROUP BY invoice_no
+) AS amounts
+WHERE (CAST(:month_start AS date), CAST(:month_end AS date)) = ('-infinity', 'infinity')
+GROUP BY amount;
+
 DELETE FROM clean.invoice_amount_counts WHERE invoices = 0;
 
 -- clean.spanning_invoices (migration 022): whether an invoice has facts in several months can change only
@@ -125,6 +145,22 @@ JOIN (
     GROUP BY f.invoice_no
     HAVING min(f.month) < max(f.month)
 ) AS spanning USING (invoice_no);
+
+-- a full refresh: every invoice with facts in several months
+DELETE FROM clean.spanning_invoices
+WHERE (CAST(:month_start AS date), CAST(:month_end AS date)) = ('-infinity', 'infinity');
+
+INSERT INTO clean.spanning_invoices (invoice_no, month)
+SELECT DISTINCT invoice_no, month
+FROM clean.invoice_facts
+WHERE invoice_no IN (
+    SELECT invoice_no
+    FROM clean.invoice_facts
+    WHERE NOT is_cancellation AND NOT is_adjustment
+    GROUP BY invoice_no
+    HAVING min(month) < max(month)
+)
+  AND (CAST(:month_start AS date), CAST(:month_end AS date)) = ('-infinity', 'infinity');
 
 -- clean.product_months: one product x month, product lines only (not a non-product code, not an adjustment:
 -- the top_products filter). One sort of the month's product lines by product, the distinct invoices and
