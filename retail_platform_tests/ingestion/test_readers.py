@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
+import random
 import zipfile
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 from openpyxl import Workbook
 
-from retail_platform.ingestion import exports
+from retail_platform.ingestion import csv_files, exports
 from retail_platform.ingestion.readers import FileRejected, detect_encoding, file_format, read_exports
 from retail_platform.sample_data import CANONICAL_COLUMNS, HEADER_SPELLINGS, write_sample
 from retail_platform_tests.helpers import UCI2_HEADER, line, write_csv
@@ -84,6 +85,40 @@ def test_accented_description_reads_correctly_in_every_encoding(tmp_path: Path, 
     assert staged_rows[-1][4:6] == ("599999", "85048")
     assert staged_rows[-1][6] == "CAFÉ CRÈME SET, DÉCOR NOËL"
     assert len(staged_rows) == len(rows)
+
+
+@pytest.mark.parametrize("window", [1, 2, 3, 5, 4096])
+def test_the_mapped_utf8_check_agrees_with_pythons_decoder_at_any_window(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, window: int
+) -> None:
+    """Windows of a few bytes cut through every multi-byte character; damaged, cut, overlong and surrogate
+    sequences still give the decoder's verdict."""
+    monkeypatch.setattr(csv_files, "_UTF8_WINDOW", window)
+    rng = random.Random(window)
+    samples = [
+        b"\xed\xa0\x80",
+        b"\xc0\xaf",
+        b"\xf4\x90\x80\x80",
+        "x\u20ac".encode()[:-1],
+        "\U0001f600".encode() * 3,
+    ]
+    for _ in range(150):
+        data = "".join(rng.choice("a\xe9\u20ac\U0001f600\n,") for _ in range(rng.randint(1, 30))).encode()
+        if rng.random() < 0.3:
+            data = data[: rng.randint(0, len(data))]
+        if data and rng.random() < 0.3:
+            at = rng.randrange(len(data))
+            data = data[:at] + bytes([rng.randrange(256)]) + data[at + 1 :]
+        samples.append(data)
+    path = tmp_path / "sample.csv"
+    for data in samples:
+        path.write_bytes(data)
+        try:
+            data.decode("utf-8")
+            valid = True
+        except UnicodeDecodeError:
+            valid = False
+        assert csv_files._mapped_utf8(path) is valid, data
 
 
 def test_latin1_gzip(tmp_path: Path) -> None:
