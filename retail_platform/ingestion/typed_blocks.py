@@ -29,18 +29,16 @@ from retail_platform.ingestion.pgcopy import (
 
 # The columns of a typed block's COPY rows, in order (raw.transaction_lines and load_batch alike).
 ROW_COLUMNS = (
-    "line_id, source_row, load_id, export_no, invoice_no, stock_code, description, quantity, invoice_date, "
+    "line_id, source_row, export_no, invoice_no, stock_code, description, quantity, invoice_date, "
     "unit_price, customer_id, country"
 )
-_ROW_PREFIX = np.dtype(  # field count, then line_id, source_row, load_id (int8) and export_no (int2)
+_ROW_PREFIX = np.dtype(  # field count, then line_id, source_row (int8) and export_no (int2)
     [
         ("fields", ">i2"),
         ("line_id_size", ">i4"),
         ("line_id", ">i8"),
         ("source_row_size", ">i4"),
         ("source_row", ">i8"),
-        ("load_id_size", ">i4"),
-        ("load_id", ">i8"),
         ("export_no_size", ">i4"),
         ("export_no", ">i2"),
     ]
@@ -91,7 +89,7 @@ def prepared_blocks(
         seen_invoices |= invoices
         first_line_id = (load_id << 32) + position
         try:
-            typed = type_block(block, load_id, export_no, first_line_id, bounds)
+            typed = type_block(block, export_no, first_line_id, bounds)
         except (pa.ArrowException, ValueError, OverflowError):
             typed = None  # a value this code did not foresee: SQL decides
         yield Prepared(block, typed, suspects, first_line_id)
@@ -124,11 +122,11 @@ class _Column:
 
 
 def type_block(
-    block: pa.Table, load_id: int, export_no: int, first_line_id: int, bounds: LoadBounds | None = None
+    block: pa.Table, export_no: int, first_line_id: int, bounds: LoadBounds | None = None
 ) -> Typed | None:
-    """The block as rows of a binary COPY into raw.transaction_lines (line ids from ``first_line_id``); None
-    when a value is not in a plain spelling or not plausible (``bounds``; the SQL checks then decide and give
-    the reason). Each field is built once per distinct value and expanded."""
+    """The block as rows of a binary COPY into raw.transaction_lines (line ids from ``first_line_id``, whose
+    high half is the load); None when a value is not in a plain spelling or not plausible (``bounds``; the SQL
+    checks then decide and give the reason). Each field is built once per distinct value and expanded."""
     bounds = bounds or LoadBounds.at()
     rows = block.num_rows
     if not rows or block.column("structural_error").null_count != rows:
@@ -164,7 +162,7 @@ def type_block(
         customer_values = pc.replace_substring_regex(customer_values, r"\.0+$", "")
     moments = pc.cast(pc.strptime(date.values, format="%Y-%m-%d %H:%M:%S", unit="us"), pa.int64())
     copy_rows = pc.binary_join_element_wise(
-        _row_prefixes(block, load_id, export_no, first_line_id),
+        _row_prefixes(block, export_no, first_line_id),
         invoice.expand(text_fields(invoice.values)),
         stock.expand(text_fields(stock.values)),
         description.expand(text_fields(description_values), null=NULL_FIELD),
@@ -208,15 +206,14 @@ def _longest(values: pa.Array) -> int:
     return pc.max(pc.utf8_length(values)).as_py() or 0
 
 
-def _row_prefixes(block: pa.Table, load_id: int, export_no: int, first_line_id: int) -> pa.Array:
-    """Each row's field count and its first four fields (line_id, source_row, load_id, export_no)."""
+def _row_prefixes(block: pa.Table, export_no: int, first_line_id: int) -> pa.Array:
+    """Each row's field count and its first three fields (line_id, source_row, export_no)."""
     rows = block.num_rows
     prefix = np.empty(rows, dtype=_ROW_PREFIX)
-    prefix["fields"] = len(CANONICAL_COLUMNS) + 4
-    prefix["line_id_size"] = prefix["source_row_size"] = prefix["load_id_size"] = 8
+    prefix["fields"] = len(CANONICAL_COLUMNS) + 3
+    prefix["line_id_size"] = prefix["source_row_size"] = 8
     prefix["line_id"] = np.arange(first_line_id, first_line_id + rows, dtype=np.int64)
     prefix["source_row"] = block.column("source_row").to_numpy()
-    prefix["load_id"] = load_id
     prefix["export_no_size"] = 2
     prefix["export_no"] = export_no
     return fixed_size(prefix)

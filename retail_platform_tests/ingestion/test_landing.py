@@ -299,7 +299,7 @@ def test_an_insert_failing_mid_statement_leaves_nothing_and_a_retry_loads_it(
             text(
                 "CREATE FUNCTION public.boom() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
                 " IF NEW.source_row > 100 AND EXISTS (SELECT 1 FROM raw.file_loads AS f"
-                "   WHERE f.load_id = NEW.load_id AND f.file_name = 'b.csv') THEN"
+                "   WHERE f.load_id = NEW.line_id >> 32 AND f.file_name = 'b.csv') THEN"
                 "   RAISE EXCEPTION 'simulated disk failure'; END IF;"
                 " RETURN NEW; END $$"
             )

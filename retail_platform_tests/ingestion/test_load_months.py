@@ -33,7 +33,7 @@ def _stored(engine: Engine, load_id: int) -> list[date]:
         return list(
             conn.execute(
                 text(
-                    "SELECT DISTINCT date_trunc('month', invoice_date)::date FROM raw.transaction_lines "
+                    "SELECT DISTINCT date_trunc('month', invoice_date)::date FROM raw.transactions "
                     "WHERE load_id = :id ORDER BY 1"
                 ),
                 {"id": load_id},

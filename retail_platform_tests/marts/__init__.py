@@ -82,9 +82,9 @@ def load_raw(engine: Engine, lines: Sequence[Line]) -> None:
         conn.execute(
             text(
                 "INSERT INTO raw.transaction_lines (line_id, invoice_no, stock_code, description, quantity,"
-                " invoice_date, unit_price, customer_id, country, source_row, load_id, export_no)"
+                " invoice_date, unit_price, customer_id, country, source_row, export_no)"
                 " VALUES (:load_id * 4294967296 + :source_row, :invoice_no, :stock_code, :description, :quantity,"
-                " :invoice_date, :unit_price, :customer_id, :country, :source_row, :load_id, 0)"
+                " :invoice_date, :unit_price, :customer_id, :country, :source_row, 0)"
             ),
             [{**row, "load_id": load_id} for row in _params(lines)],
         )

@@ -1,5 +1,7 @@
 """Migrations applied to a warehouse that already holds data: 009 turns raw.transactions into a view over the
-narrow raw.transaction_lines, and every line loaded before keeps its values, line id and sources."""
+narrow raw.transaction_lines, and every line loaded before keeps its values and sources; 024 drops load_id from
+the lines (the load is line_id >> 32), numbering the lines from before 009 again in the same order, in raw and
+in clean.order_lines alike."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
+from retail_platform.defs.sql_assets import run_transform
 from retail_platform.ingestion.loader import load_file
 from retail_platform.warehouse.connection import engine_for
 from retail_platform.warehouse.migrations import discover, migrate
@@ -36,7 +39,7 @@ def _migrations_up_to(version: int, folder: Path) -> Path:
     return folder
 
 
-def test_lines_loaded_before_the_narrow_table_keep_values_line_ids_and_sources(
+def test_lines_loaded_before_the_narrow_table_keep_values_sources_and_order(
     database_url: str, tmp_path: Path
 ) -> None:
     engine = engine_for(database_url)
@@ -77,7 +80,10 @@ def test_lines_loaded_before_the_narrow_table_keep_values_line_ids_and_sources(
         ).all()
     assert len(before) == len(OLD_LINES)
 
-    assert [m.version for m in migrate(engine)] == [m.version for m in discover() if m.version > 8]
+    migrate(engine, _migrations_up_to(23, tmp_path / "until_023"))
+    with engine.begin() as conn:
+        run_transform(conn, "clean.order_lines")
+    assert [m.version for m in migrate(engine)] == [m.version for m in discover() if m.version > 23]
     with engine.connect() as conn:
         after = conn.execute(
             text(
@@ -89,6 +95,9 @@ def test_lines_loaded_before_the_narrow_table_keep_values_line_ids_and_sources(
         exports = conn.execute(
             text("SELECT load_id, export_no, export_name FROM raw.file_exports ORDER BY load_id, export_no")
         ).all()
+        clean_ids = (
+            conn.execute(text("SELECT line_id FROM clean.order_lines ORDER BY line_id")).scalars().all()
+        )
         kinds = dict(
             conn.execute(
                 text(
@@ -98,7 +107,14 @@ def test_lines_loaded_before_the_narrow_table_keep_values_line_ids_and_sources(
                 )
             ).all()
         )
-    assert after == before
+    # 024: every value, source and load as before, in the same order; the ids of the lines from before 009
+    # (an identity column, below 2^32) are now load id * 2^32 + their rank in their load
+    assert [row[1:] for row in after] == [row[1:] for row in before]
+    rank: dict[int, int] = {}
+    for row in after:
+        assert row.line_id == (row.load_id << 32) + rank.setdefault(row.load_id, 0)
+        rank[row.load_id] += 1
+    assert clean_ids == [row.line_id for row in after]
     assert after[0].invoice_date == datetime(2010, 12, 1, 8, 26) and after[0].unit_price == Decimal("2.55")
     assert [tuple(e) for e in exports] == [
         (load_ids["a.csv"], 0, "a.csv"),
@@ -127,3 +143,63 @@ def test_lines_loaded_before_the_narrow_table_keep_values_line_ids_and_sources(
             .all()
         )
     assert new_ids == [(result.load_id << 32) + 1] and new_ids[0] > max(row.line_id for row in after)
+
+
+def test_lines_loaded_after_the_narrow_table_keep_their_ids_and_loads(
+    database_url: str, tmp_path: Path
+) -> None:
+    """024 on a warehouse loaded since 009 (lines written as the loader of 009-023 wrote them, with load_id):
+    nothing is numbered again, every line keeps its id, values and load (now line_id >> 32), and
+    clean.order_lines still covers raw line for line."""
+    engine = engine_for(database_url)
+    migrate(engine, _migrations_up_to(23, tmp_path / "until_023"))
+    with engine.begin() as conn:
+        for name in ("first.csv", "second.csv"):
+            load_id = conn.execute(
+                text(
+                    "INSERT INTO raw.file_loads (file_name, sha256, size_bytes, status, started_at)"
+                    " VALUES (:name, :name, 1, 'loaded', now()) RETURNING load_id"
+                ),
+                {"name": name},
+            ).scalar_one()
+            conn.execute(
+                text("INSERT INTO raw.file_exports VALUES (:load_id, 0, :name)"),
+                {"load_id": load_id, "name": name},
+            )
+            for position, (_file, _export, row, *values) in enumerate(OLD_LINES[:3]):
+                conn.execute(
+                    text(
+                        "INSERT INTO raw.transaction_lines (line_id, invoice_no, stock_code, description, quantity,"
+                        " invoice_date, unit_price, customer_id, country, load_id, export_no, source_row)"
+                        " VALUES (:line_id, :v0, :v1, :v2, :v3, CAST(:v4 AS timestamp), CAST(:v5 AS numeric), :v6,"
+                        " :v7, :load_id, 0, :row)"
+                    ),
+                    {
+                        **{f"v{i}": value for i, value in enumerate(values)},
+                        "line_id": (load_id << 32) + position,
+                        "load_id": load_id,
+                        "row": row,
+                    },
+                )
+    columns = "line_id, invoice_no, stock_code, invoice_date, source_file, source_export, source_row, load_id"
+    with engine.begin() as conn:
+        run_transform(conn, "clean.order_lines")
+        before = conn.execute(text(f"SELECT {columns} FROM raw.transactions ORDER BY line_id")).all()
+    assert [m.version for m in migrate(engine)] == [m.version for m in discover() if m.version > 23]
+    with engine.connect() as conn:
+        after = conn.execute(text(f"SELECT {columns} FROM raw.transactions ORDER BY line_id")).all()
+        clean_ids = (
+            conn.execute(text("SELECT line_id FROM clean.order_lines ORDER BY line_id")).scalars().all()
+        )
+        stored = set(
+            conn.execute(
+                text(
+                    "SELECT column_name FROM information_schema.columns"
+                    " WHERE table_schema = 'raw' AND table_name = 'transaction_lines'"
+                )
+            ).scalars()
+        )
+    assert "load_id" not in stored
+    assert after == before and len(after) == 6
+    assert all(row.load_id == row.line_id >> 32 for row in after) and len({row.load_id for row in after}) == 2
+    assert clean_ids == [row.line_id for row in after]

@@ -3,10 +3,10 @@
 -- block's lines in file order from :first_line_id, as the loader numbers the lines it types.
 INSERT INTO load_batch (
     line_id, invoice_no, stock_code, description, quantity, invoice_date, unit_price, customer_id, country,
-    source_row, load_id, export_no
+    source_row, export_no
 )
 SELECT :first_line_id + row_number() OVER (ORDER BY c.source_row) - 1,
        c.invoice_no, c.stock_code, c.description, c.quantity, c.invoice_date, c.unit_price, c.customer_id,
-       c.country, c.source_row, :load_id, :export_no
+       c.country, c.source_row, :export_no
 FROM load_checked AS c
 WHERE cardinality(c.problems) = 0;

@@ -28,7 +28,7 @@ WITH block AS (
            count(*) FILTER (WHERE NOT c.this_export) AS stored
     FROM (
         SELECT t.invoice_no, t.stock_code, t.description, t.quantity, t.invoice_date, t.unit_price, t.customer_id,
-               t.country, (t.load_id = :load_id AND t.export_no = :export_no) AS this_export
+               t.country, (t.line_id >> 32 = :load_id AND t.export_no = :export_no) AS this_export
         FROM raw.transaction_lines AS t
         WHERE t.invoice_date BETWEEN (SELECT min(b.invoice_date) FROM load_batch AS b)
                                  AND (SELECT max(b.invoice_date) FROM load_batch AS b)
@@ -51,10 +51,10 @@ WITH block AS (
 ), inserted AS (
     INSERT INTO raw.transaction_lines (
         line_id, invoice_no, stock_code, description, quantity, invoice_date, unit_price, customer_id, country,
-        source_row, load_id, export_no
+        source_row, export_no
     )
     SELECT n.line_id, n.invoice_no, n.stock_code, n.description, n.quantity, n.invoice_date, n.unit_price, n.customer_id,
-           n.country, n.source_row, :load_id, :export_no
+           n.country, n.source_row, :export_no
     FROM numbered AS n
     WHERE n.is_new
     ORDER BY n.line_id
@@ -63,10 +63,10 @@ WITH block AS (
     -- the same lines, kept: what a retraction of another load restores (sql/migrations/013_retraction.sql)
     INSERT INTO raw.present_lines (
         line_id, invoice_no, stock_code, description, quantity, invoice_date, unit_price, customer_id, country,
-        source_row, load_id, export_no
+        source_row, export_no
     )
     SELECT n.line_id, n.invoice_no, n.stock_code, n.description, n.quantity, n.invoice_date, n.unit_price,
-           n.customer_id, n.country, n.source_row, :load_id, :export_no
+           n.customer_id, n.country, n.source_row, :export_no
     FROM numbered AS n
     WHERE NOT n.is_new
 ), recorded AS (

@@ -5,5 +5,5 @@ SELECT EXISTS (
     SELECT 1
     FROM raw.transaction_lines AS t
     WHERE t.invoice_date BETWEEN CAST(:first_date AS timestamp) AND CAST(:last_date AS timestamp)
-      AND (t.load_id <> :load_id OR t.export_no <> :export_no)
+      AND (t.line_id >> 32 <> :load_id OR t.export_no <> :export_no)
 ) AS overlaps;

@@ -11,10 +11,10 @@ WITH contents AS (
     SELECT x.invoice_no, x.stock_code, x.description, x.quantity, x.invoice_date, x.unit_price, x.customer_id,
            x.country, x.load_id, x.export_no, x.stored
     FROM (
-        SELECT t.*, true AS stored FROM raw.transaction_lines AS t
+        SELECT t.*, t.line_id >> 32 AS load_id, true AS stored FROM raw.transaction_lines AS t
         WHERE t.invoice_date IN (SELECT c.invoice_date FROM contents AS c)
         UNION ALL
-        SELECT p.*, false FROM raw.present_lines AS p
+        SELECT p.*, p.line_id >> 32, false FROM raw.present_lines AS p
         WHERE p.invoice_date IN (SELECT c.invoice_date FROM contents AS c)
     ) AS x
     JOIN contents AS c
@@ -45,7 +45,7 @@ WITH contents AS (
                               ORDER BY p.source_row) AS n
     FROM best AS b
     JOIN raw.present_lines AS p
-      ON p.load_id = b.load_id AND p.export_no = b.export_no
+      ON p.line_id >> 32 = b.load_id AND p.export_no = b.export_no
      AND p.invoice_no = b.invoice_no AND p.stock_code = b.stock_code AND p.quantity = b.quantity
      AND p.invoice_date = b.invoice_date AND p.unit_price = b.unit_price AND p.country = b.country
      AND p.description IS NOT DISTINCT FROM b.description AND p.customer_id IS NOT DISTINCT FROM b.customer_id
@@ -57,7 +57,7 @@ WITH contents AS (
     RETURNING p.*
 ), restored AS (
     INSERT INTO raw.transaction_lines SELECT * FROM moved
-    RETURNING load_id, date_trunc('month', invoice_date)::date AS month
+    RETURNING line_id >> 32 AS load_id, date_trunc('month', invoice_date)::date AS month
 ), per_load AS (
     SELECT load_id, count(*) AS lines, array_agg(DISTINCT month) AS months FROM restored GROUP BY load_id
 ), ledger AS (

@@ -18,7 +18,7 @@ WITH touched AS (
     FROM touched AS m
     JOIN raw.transaction_lines AS t
       ON t.invoice_date >= m.month AND t.invoice_date < m.month + interval '1 month'
-    WHERE t.load_id = ANY(CAST(:load_ids AS bigint[])) AND t.customer_id IS NOT NULL
+    WHERE t.line_id >> 32 = ANY(CAST(:load_ids AS bigint[])) AND t.customer_id IS NOT NULL
     GROUP BY t.customer_id
 ), moved AS (
     SELECT max(old.first_month) AS month
