@@ -88,7 +88,7 @@ def test_accented_description_reads_correctly_in_every_encoding(tmp_path: Path, 
 
 
 @pytest.mark.parametrize("window", [1, 2, 3, 5, 4096])
-def test_the_mapped_utf8_check_agrees_with_pythons_decoder_at_any_window(
+def test_the_utf8_check_agrees_with_pythons_decoder_at_any_window(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, window: int
 ) -> None:
     """Windows of a few bytes cut through every multi-byte character; damaged, cut, overlong and surrogate
@@ -118,7 +118,7 @@ def test_the_mapped_utf8_check_agrees_with_pythons_decoder_at_any_window(
             valid = True
         except UnicodeDecodeError:
             valid = False
-        assert csv_files._mapped_utf8(path) is valid, data
+        assert csv_files._is_utf8(path) is valid, data
 
 
 def test_latin1_gzip(tmp_path: Path) -> None:
