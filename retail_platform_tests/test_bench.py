@@ -69,3 +69,41 @@ def test_bench_smoke_run_prints_the_measurements_as_json(server_url: str, tmp_pa
     )
     assert table.returncode == 0, table.stderr
     assert "x COPY" in table.stdout and "(b) platform load" in table.stdout
+
+
+def test_the_load_scenario_measures_the_load_alone_in_every_repeat(server_url: str, tmp_path: Path) -> None:
+    env = clean_env({"RETAIL_WAREHOUSE_URL": server_url})
+    command = ["bench", "--scenario", "load", "--rows", "2000", "--repeat", "2", "--json"]
+    command += ["--home", str(tmp_path / "home"), "--workdir", str(tmp_path / "work")]
+    completed = subprocess.run(
+        [sys.executable, "-m", "retail_platform.cli", *command],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
+        cwd=tmp_path,
+    )
+    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
+    summary = json.loads(completed.stdout)
+
+    assert summary["repeat"] == 2 and summary["all_ok"] is True
+    assert summary["graph_s"] is None and summary["assets_s"] == {} and summary["checks"] == {}
+    runs = summary["runs"]
+    assert len(runs) == 2 and all(run["graph_s"] is None and run["load_s"] > 0 for run in runs)
+    # each repeat's ratio is its own load over its own COPY; the summary's is the ratio of the medians
+    assert summary["load_ratios"] == [pytest.approx(run["load_s"] / run["copy_s"], rel=0.05) for run in runs]
+
+    table = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from retail_platform.bench import format_table; import json, sys;"
+            " print(format_table(json.load(sys.stdin)))",
+        ],
+        input=completed.stdout,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert table.returncode == 0, table.stderr
+    assert "(b) / (a) in each repeat" in table.stdout and "not run (--scenario load)" in table.stdout

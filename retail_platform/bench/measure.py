@@ -150,7 +150,8 @@ def _link_or_copy(source: Path, target: Path) -> None:
         shutil.copy(source, target)
 
 
-def run_repeat(server_url: str, path: Path, workdir: Path, progress) -> Repeat:
+def run_repeat(server_url: str, path: Path, workdir: Path, progress, graph: bool = True) -> Repeat:
+    """(a) to (c), then (d) unless ``graph`` is false (the ``load`` scenario: many repeats of the load alone)."""
     from retail_platform.warehouse.connection import engine_for
 
     repeat = Repeat()
@@ -171,6 +172,11 @@ def run_repeat(server_url: str, path: Path, workdir: Path, progress) -> Repeat:
                 again.unlink(missing_ok=True)
             progress(f"  (c) re-drop          {repeat.redrop_s:8.2f} s  ({repeat.redrop_status})")
             engine_for(url).dispose()
+        if not graph:
+            repeat.graph_ok = True  # not asked for: nothing failed
+            repeat.peak_rss_mb = peak_rss_mb()
+            repeat.server_peak_rss_mb = server.peak_mb
+            return repeat
         with migrated_scratch_database(server_url, "graph") as url:
             settle(url)
             timing = time_graph(url, path, workdir)

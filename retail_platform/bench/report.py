@@ -7,7 +7,10 @@ import statistics
 from retail_platform.bench.measure import Repeat
 
 
-def summarize(rows: int, repeats: list[Repeat], generate_s: float, warehouse: str) -> dict:
+def summarize(
+    rows: int, repeats: list[Repeat], generate_s: float, warehouse: str, graph: bool = True
+) -> dict:
+    """Medians and ratios over ``repeats``; without ``graph`` (the ``load`` scenario) ``graph_s`` is None."""
     from retail_platform.definitions import defs
 
     def median(values: list[float]) -> float:
@@ -16,7 +19,7 @@ def summarize(rows: int, repeats: list[Repeat], generate_s: float, warehouse: st
     copy_s = median([r.copy_s for r in repeats])
     load_s = median([r.load_s for r in repeats])
     redrop_s = median([r.redrop_s for r in repeats])
-    graph_s = median([r.graph_s for r in repeats])
+    graph_s = median([r.graph_s for r in repeats]) if graph else None
     asset_steps = _asset_step_keys(defs)
     steps: dict[str, list[float]] = {}
     for repeat in repeats:
@@ -39,7 +42,9 @@ def summarize(rows: int, repeats: list[Repeat], generate_s: float, warehouse: st
         "redrop_s": redrop_s,
         "redrop_ratio": round(redrop_s / copy_s, 2) if copy_s else None,
         "graph_s": graph_s,
-        "graph_ratio": round(graph_s / copy_s, 2) if copy_s else None,
+        "graph_ratio": round(graph_s / copy_s, 2) if copy_s and graph_s is not None else None,
+        # each repeat's own ratio: a single repeat moves with the machine's load, the median much less
+        "load_ratios": [round(r.load_s / r.copy_s, 2) if r.copy_s else None for r in repeats],
         "peak_rss_mb": round(max(r.peak_rss_mb for r in repeats), 1),
         "server_peak_rss_mb": round(max(server_peaks), 1) if server_peaks else None,
         "assets_s": dict(sorted(assets.items(), key=lambda item: -item[1])),
@@ -52,10 +57,10 @@ def summarize(rows: int, repeats: list[Repeat], generate_s: float, warehouse: st
         ),
         "runs": [
             {
-                "copy_s": round(r.copy_s, 3),
-                "load_s": round(r.load_s, 3),
+                "copy_s": round(r.copy_s, 4),
+                "load_s": round(r.load_s, 4),
                 "redrop_s": round(r.redrop_s, 3),
-                "graph_s": round(r.graph_s, 3),
+                "graph_s": round(r.graph_s, 3) if graph else None,
                 "peak_rss_mb": round(r.peak_rss_mb, 1),
                 "server_peak_rss_mb": None
                 if r.server_peak_rss_mb is None
@@ -97,12 +102,23 @@ def format_table(summary: dict) -> str:
         line("(a) bare COPY into an unlogged table", summary["copy_s"], "(reference)"),
         line("(b) platform load (empty warehouse)", summary["load_s"]),
         line("(c) re-drop of the same file, other name", summary["redrop_s"]),
-        line("(d) whole graph (load, marts, charts, checks)", summary["graph_s"]),
-        "      steps of the graph (and the work process's peak resident memory during each):",
     ]
-    for step, seconds in summary["assets_s"].items():
-        out.append(step_line(step, seconds))
-    out.append(line(f"    {len(summary['checks'])} check steps, in total", summary["checks_s"]))
+    ratios = [ratio for ratio in summary.get("load_ratios") or [] if ratio is not None]
+    if len(ratios) > 1:
+        out.append(
+            f"      (b) / (a) in each repeat: {', '.join(f'{ratio:.2f}' for ratio in ratios)} "
+            f"(from {min(ratios):.2f} to {max(ratios):.2f})"
+        )
+    if summary["graph_s"] is None:
+        out.append("  (d) whole graph                                 not run (--scenario load)")
+    else:
+        out += [
+            line("(d) whole graph (load, marts, charts, checks)", summary["graph_s"]),
+            "      steps of the graph (and the work process's peak resident memory during each):",
+        ]
+        for step, seconds in summary["assets_s"].items():
+            out.append(step_line(step, seconds))
+        out.append(line(f"    {len(summary['checks'])} check steps, in total", summary["checks_s"]))
     server = summary["server_peak_rss_mb"]
     out += [
         "-" * 88,

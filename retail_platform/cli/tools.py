@@ -168,10 +168,12 @@ def _add_bench_command(commands: argparse._SubParsersAction) -> None:
     bench.add_argument("--keep-server", action="store_true", help="leave the embedded PostgreSQL running")
     bench.add_argument(
         "--scenario",
-        choices=("graph", "day"),
+        choices=("graph", "load", "day"),
         default="graph",
-        help="graph: COPY, load, re-drop, whole graph; day: one day's file into a warehouse of --rows lines, "
-        "the incremental refresh of its months (--repeat days) against the refresh of every month",
+        help="graph: COPY, load, re-drop, whole graph; load: COPY, load, re-drop only (a few seconds a "
+        "repeat, so many repeats show the spread of the load's ratio); day: one day's file into a warehouse "
+        "of --rows lines, the incremental refresh of its months (--repeat days) against the refresh of every "
+        "month",
     )
     bench.add_argument(
         "--days",
