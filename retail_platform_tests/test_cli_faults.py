@@ -69,15 +69,22 @@ def _server_url(pgdata: Path) -> str | None:
     return f"postgresql://postgres@/retail?host={info.socket_dir}" if info else None
 
 
+# The loader's COPY of a block into the warehouse (straight into the lines or into a stage), and no other
+# COPY: the charts and the models read with COPY ... TO STDOUT after the load has committed, and a crash then
+# finds the file already archived.
+LOAD_COPY_RUNNING = (
+    "SELECT count(*) > 0 FROM pg_stat_activity WHERE datname = current_database() AND state = 'active'"
+    " AND query ~* '^COPY (raw[.]transaction_lines|load_batch|load_stage) '"
+)
+
+
 def _loading(pgdata: Path) -> bool:
-    """A COPY into the warehouse is running right now."""
+    """The loader's COPY into the warehouse is running right now."""
     url = _server_url(pgdata)
     if url is None:
         return False
     with psycopg.connect(url, connect_timeout=2) as conn:
-        return conn.execute(
-            "SELECT count(*) > 0 FROM pg_stat_activity WHERE state = 'active' AND query ILIKE 'COPY%'"
-        ).fetchone()[0]
+        return conn.execute(LOAD_COPY_RUNNING).fetchone()[0]
 
 
 def _interrupted_run(
@@ -226,10 +233,7 @@ def test_an_external_server_lost_mid_load_gives_one_line_and_the_summary_and_the
 
         def copying() -> bool:
             with psycopg.connect(url, connect_timeout=2) as conn:
-                return conn.execute(
-                    "SELECT count(*) > 0 FROM pg_stat_activity WHERE datname = current_database()"
-                    " AND state = 'active' AND query ILIKE 'COPY%'"
-                ).fetchone()[0]
+                return conn.execute(LOAD_COPY_RUNNING).fetchone()[0]
 
         completed = _interrupted_run(home, env, copying, proxy.cut)
         stdout = completed.stdout
