@@ -172,20 +172,23 @@ def run_repeat(server_url: str, path: Path, workdir: Path, progress, graph: bool
                 again.unlink(missing_ok=True)
             progress(f"  (c) re-drop          {repeat.redrop_s:8.2f} s  ({repeat.redrop_status})")
             engine_for(url).dispose()
-        if not graph:
+        if graph:
+            _time_graph_repeat(server_url, path, workdir, progress, repeat)
+        else:
             repeat.graph_ok = True  # not asked for: nothing failed
-            repeat.peak_rss_mb = peak_rss_mb()
-            repeat.server_peak_rss_mb = server.peak_mb
-            return repeat
-        with migrated_scratch_database(server_url, "graph") as url:
-            settle(url)
-            timing = time_graph(url, path, workdir)
-            repeat.graph_s, repeat.steps, repeat.graph_ok = timing.seconds, timing.steps, timing.ok
-            repeat.step_peak_mb = timing.step_peak_mb
-            progress(
-                f"  (d) whole graph      {repeat.graph_s:8.2f} s  ({'ok' if repeat.graph_ok else 'FAILED'})"
-            )
-            engine_for(url).dispose()
     repeat.peak_rss_mb = peak_rss_mb()
     repeat.server_peak_rss_mb = server.peak_mb
     return repeat
+
+
+def _time_graph_repeat(server_url: str, path: Path, workdir: Path, progress, repeat: Repeat) -> None:
+    """(d) on a second fresh database, into ``repeat``."""
+    from retail_platform.warehouse.connection import engine_for
+
+    with migrated_scratch_database(server_url, "graph") as url:
+        settle(url)
+        timing = time_graph(url, path, workdir)
+        repeat.graph_s, repeat.steps, repeat.graph_ok = timing.seconds, timing.steps, timing.ok
+        repeat.step_peak_mb = timing.step_peak_mb
+        progress(f"  (d) whole graph      {repeat.graph_s:8.2f} s  ({'ok' if repeat.graph_ok else 'FAILED'})")
+        engine_for(url).dispose()

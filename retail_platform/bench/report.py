@@ -11,7 +11,6 @@ def summarize(
     rows: int, repeats: list[Repeat], generate_s: float, warehouse: str, graph: bool = True
 ) -> dict:
     """Medians and ratios over ``repeats``; without ``graph`` (the ``load`` scenario) ``graph_s`` is None."""
-    from retail_platform.definitions import defs
 
     def median(values: list[float]) -> float:
         return round(statistics.median(values), 3)
@@ -20,7 +19,8 @@ def summarize(
     load_s = median([r.load_s for r in repeats])
     redrop_s = median([r.redrop_s for r in repeats])
     graph_s = median([r.graph_s for r in repeats]) if graph else None
-    asset_steps = _asset_step_keys(defs)
+    # the load scenario has no steps: the definitions (seconds to import) are not needed to sort them
+    asset_steps = _asset_step_keys() if graph else set()
     steps: dict[str, list[float]] = {}
     for repeat in repeats:
         for step, seconds in repeat.steps.items():
@@ -71,8 +71,10 @@ def summarize(
     }
 
 
-def _asset_step_keys(defs) -> set[str]:
+def _asset_step_keys() -> set[str]:
     """The steps that materialize assets (the others run checks only)."""
+    from retail_platform.definitions import defs
+
     return {
         assets_def.op.name
         for assets_def in defs.resolve_asset_graph().assets_defs
