@@ -14,11 +14,19 @@ from retail_platform_tests.processes import clean_env
 KEYS = ("rows", "copy_s", "load_s", "load_ratio", "redrop_s", "redrop_ratio", "graph_s", "peak_rss_mb")
 
 
-def test_bench_smoke_run_prints_the_measurements_as_json(server_url: str, tmp_path: Path) -> None:
-    # the session's server: scratch databases are made on it
+def _bench_json(server_url: str, tmp_path: Path, *arguments: str) -> subprocess.CompletedProcess:
+    """``retail-platform bench ... --json`` as a new user runs it, on the session's server (scratch databases
+    are made on it); it must succeed."""
     env = clean_env({"RETAIL_WAREHOUSE_URL": server_url})
-    command = ["bench", "--rows", "3000", "--repeat", "1", "--json"]
-    command += ["--home", str(tmp_path / "home"), "--workdir", str(tmp_path / "work")]
+    command = [
+        "bench",
+        *arguments,
+        "--json",
+        "--home",
+        str(tmp_path / "home"),
+        "--workdir",
+        str(tmp_path / "work"),
+    ]
     completed = subprocess.run(
         [sys.executable, "-m", "retail_platform.cli", *command],
         capture_output=True,
@@ -28,6 +36,29 @@ def test_bench_smoke_run_prints_the_measurements_as_json(server_url: str, tmp_pa
         cwd=tmp_path,
     )
     assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
+    return completed
+
+
+def _table(summary_json: str) -> subprocess.CompletedProcess:
+    """The printed table of a JSON summary, in a fresh interpreter; it must succeed."""
+    table = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from retail_platform.bench import format_table; import json, sys;"
+            " print(format_table(json.load(sys.stdin)))",
+        ],
+        input=summary_json,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert table.returncode == 0, table.stderr
+    return table
+
+
+def test_bench_smoke_run_prints_the_measurements_as_json(server_url: str, tmp_path: Path) -> None:
+    completed = _bench_json(server_url, tmp_path, "--rows", "3000", "--repeat", "1")
     summary = json.loads(completed.stdout)
 
     for key in KEYS:
@@ -55,35 +86,12 @@ def test_bench_smoke_run_prints_the_measurements_as_json(server_url: str, tmp_pa
     assert left == []
 
     # and the table says the same
-    table = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "from retail_platform.bench import format_table; import json, sys;"
-            " print(format_table(json.load(sys.stdin)))",
-        ],
-        input=completed.stdout,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert table.returncode == 0, table.stderr
+    table = _table(completed.stdout)
     assert "x COPY" in table.stdout and "(b) platform load" in table.stdout
 
 
 def test_the_load_scenario_measures_the_load_alone_in_every_repeat(server_url: str, tmp_path: Path) -> None:
-    env = clean_env({"RETAIL_WAREHOUSE_URL": server_url})
-    command = ["bench", "--scenario", "load", "--rows", "2000", "--repeat", "2", "--json"]
-    command += ["--home", str(tmp_path / "home"), "--workdir", str(tmp_path / "work")]
-    completed = subprocess.run(
-        [sys.executable, "-m", "retail_platform.cli", *command],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env=env,
-        cwd=tmp_path,
-    )
-    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
+    completed = _bench_json(server_url, tmp_path, "--scenario", "load", "--rows", "2000", "--repeat", "2")
     summary = json.loads(completed.stdout)
 
     assert summary["repeat"] == 2 and summary["all_ok"] is True
@@ -93,17 +101,5 @@ def test_the_load_scenario_measures_the_load_alone_in_every_repeat(server_url: s
     # each repeat's ratio is its own load over its own COPY; the summary's is the ratio of the medians
     assert summary["load_ratios"] == [pytest.approx(run["load_s"] / run["copy_s"], rel=0.05) for run in runs]
 
-    table = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "from retail_platform.bench import format_table; import json, sys;"
-            " print(format_table(json.load(sys.stdin)))",
-        ],
-        input=completed.stdout,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert table.returncode == 0, table.stderr
+    table = _table(completed.stdout)
     assert "(b) / (a) in each repeat" in table.stdout and "not run (--scenario load)" in table.stdout
